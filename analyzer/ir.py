@@ -1,0 +1,158 @@
+"""The layer IR that every loader produces and every rule reads.
+
+One shape for YAML and ONNX alike, so a rule written once works on both.
+Plain data: no behaviour beyond small derived properties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+from typing import Any, Union
+
+#: A dimension: an int when known, a str for a symbolic ONNX dimension
+#: (``"batch"``), ``None`` when unknown (printed ``?``).
+Dim = Union[int, str, None]
+Shape = tuple  # tuple[Dim, ...]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a layer or a finding sits in its source file.
+
+    YAML gives line/column (1-based); ONNX gives the node's index in
+    graph order (0-based) and its name.
+    """
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+    node_index: int | None = None
+    node_name: str | None = None
+
+
+@dataclass
+class Weight:
+    """One stored weight tensor (an ONNX root, or a YAML layer's kernel...).
+
+    ``uniform`` says whether all its stored values are equal (``None`` when
+    the values were not read); counting uses it to tell an exporter's
+    merged constant from a real tie.
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    trainable: bool = True
+    uniform: bool | None = False
+
+    @property
+    def elements(self) -> int:
+        return prod(self.shape)
+
+
+@dataclass
+class Layer:
+    """One operation of the model, with or without parameters.
+
+    ``inputs``/``outputs`` are tensor names (for YAML, a layer's single
+    output tensor is named after the layer). ``weights`` names the
+    ``Model.weights`` entries the layer reads, each once. ``attrs`` holds
+    the facts counting needs beyond shapes: ``bias`` (bool), ``groups``,
+    ``kernel``, ``units``, ``sequence_length``, ``channels_last``...
+    """
+
+    name: str
+    op: str
+    source_op: str
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    input_shape: Shape | None = None
+    output_shape: Shape | None = None
+    weights: list[str] = field(default_factory=list)
+    attrs: dict[str, Any] = field(default_factory=dict)
+    location: Location | None = None
+
+
+@dataclass
+class TensorInfo:
+    name: str
+    shape: Shape | None
+
+
+@dataclass
+class Diagnostic:
+    """Something a loader could not determine but worked around.
+
+    ``kind`` is a loader fact, not a rule code: ``"unknown-layer"`` for an
+    op whose parameters or shape are unknown, ``"unknown-dim"`` for a
+    figure left out for want of a dimension.
+    """
+
+    kind: str
+    message: str
+    layer: str | None = None
+    location: Location | None = None
+
+
+class LoadError(Exception):
+    """The file cannot be read, parsed or validated.
+
+    Loaders raise only this; the engine turns it into a failed model, so
+    one bad file never stops a run.
+    """
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        loc = self.location
+        if loc is None:
+            return self.message
+        where = loc.path
+        if loc.line is not None:
+            where += f":{loc.line}"
+            if loc.column is not None:
+                where += f":{loc.column}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Model:
+    """A loaded model, or the record of a failure to load one.
+
+    ``batch_dim`` is True when shapes carry the batch dimension first
+    (ONNX) and False when they do not (YAML); rules use it to find the
+    channel axis.
+    """
+
+    path: str
+    format: str
+    name: str
+    inputs: list[TensorInfo] = field(default_factory=list)
+    layers: list[Layer] = field(default_factory=list)
+    weights: dict[str, Weight] = field(default_factory=dict)
+    batch_dim: bool = False
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    error: LoadError | None = None
+    shapes: dict[str, Shape | None] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    def producers(self) -> dict[str, Layer]:
+        """Tensor name to the layer that makes it (built once, cached)."""
+        cached = self.__dict__.get("_producers")
+        if cached is None:
+            cached = {out: layer for layer in self.layers for out in layer.outputs}
+            self.__dict__["_producers"] = cached
+        return cached
+
+    def layer(self, name: str) -> Layer | None:
+        index = self.__dict__.get("_by_name")
+        if index is None:
+            index = {layer.name: layer for layer in self.layers}
+            self.__dict__["_by_name"] = index
+        return index.get(name)
