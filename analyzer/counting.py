@@ -1,0 +1,193 @@
+"""The arithmetic of counting.md: per-layer counts, sharing figures, totals.
+
+Pure functions of the IR. Every figure is an exact Python int, or ``None``
+when a shape it needs is unknown (never a guess).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+
+from .ir import Layer, Model, Weight
+
+CONV_OPS = frozenset({
+    "conv1d", "conv2d", "conv3d", "depthwise_conv2d",
+    "conv1d_transpose", "conv2d_transpose", "conv3d_transpose",
+})
+RECURRENT_OPS = frozenset({"rnn", "lstm", "gru"})
+
+
+@dataclass
+class Sharing:
+    shared: int | None
+    unshared: int | None
+    dense_equivalent: int | None
+    savings: int | None
+    factor: int | None
+
+
+@dataclass
+class LayerCounts:
+    params: int
+    trainable: int
+    non_trainable: int
+    shared_with: list[str] = field(default_factory=list)
+    sharing: Sharing | None = None
+    #: Why a sharing figure is missing (an unknown dimension), if it is.
+    missing: str | None = None
+
+
+@dataclass
+class Totals:
+    params: int
+    trainable: int
+    non_trainable: int
+    per_use_params: int
+    tied_savings: int
+    unshared_params: int | None
+    sharing_savings: int | None
+    unused_params: int
+
+
+@dataclass
+class SharedTensor:
+    """A weight read by several layers: a tie, or an exporter's merged constant."""
+
+    name: str
+    shape: tuple[int, ...]
+    elements: int
+    layers: list[str]
+
+
+@dataclass
+class Counts:
+    layers: dict[str, LayerCounts]
+    totals: Totals
+    ties: list[SharedTensor]
+    merged_constants: list[SharedTensor]
+    unused: list[SharedTensor]
+
+
+def _known(dims) -> bool:
+    return dims is not None and all(isinstance(d, int) for d in dims)
+
+
+def is_merged_constant(weight: Weight) -> bool:
+    """Equal values stored once by an exporter, as opposed to a real tie."""
+    if weight.uniform is not None:
+        return weight.uniform
+    return sum(1 for d in weight.shape if d > 1) <= 1
+
+
+def _split(shape, batch_dim: bool, channels_last: bool):
+    """(channels, spatial dims) of a map, or None if it is not one."""
+    if shape is None:
+        return None
+    dims = tuple(shape[1:] if batch_dim else shape)
+    if len(dims) < 2:
+        return None
+    if channels_last:
+        return dims[-1], dims[:-1]
+    return dims[0], dims[1:]
+
+
+def conv_sharing(layer: Layer, per_use: int, batch_dim: bool) -> tuple[Sharing, str | None]:
+    """Shared, locally connected and fully connected figures of a convolution."""
+    last = bool(layer.attrs.get("channels_last"))
+    src = _split(layer.input_shape, batch_dim, last)
+    dst = _split(layer.output_shape, batch_dim, last)
+    if src is None or dst is None or not _known((src[0], *src[1])) or not _known((dst[0], *dst[1])):
+        which = "input" if src is None or not _known((src[0], *src[1])) else "output"
+        shape = layer.input_shape if which == "input" else layer.output_shape
+        return (Sharing(per_use, None, None, None, None),
+                f"{which} shape {format_shape(shape)} has an unknown dimension")
+    (cin, s_in), (cout, s_out) = src, dst
+    bias = 1 if layer.attrs.get("bias") else 0
+    positions = prod(s_out)
+    unshared = positions * per_use
+    dense = (cin * prod(s_in)) * (cout * positions) + bias * cout * positions
+    return Sharing(per_use, unshared, dense, unshared - per_use, positions), None
+
+
+def recurrent_sharing(layer: Layer, per_use: int) -> tuple[Sharing, str | None]:
+    steps = layer.attrs.get("sequence_length")
+    if not isinstance(steps, int):
+        return Sharing(per_use, None, None, None, None), "the sequence length is unknown"
+    return Sharing(per_use, steps * per_use, None, steps * per_use - per_use, steps), None
+
+
+def format_shape(shape) -> str:
+    if shape is None:
+        return "?"
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def count(model: Model) -> Counts:
+    """All of counting.md for one model. Cached on the model."""
+    cached = model.__dict__.get("_counts")
+    if cached is not None:
+        return cached
+    readers: dict[str, list[str]] = {name: [] for name in model.weights}
+    for layer in model.layers:
+        for name in dict.fromkeys(layer.weights):
+            readers.setdefault(name, []).append(layer.name)
+
+    merged = {name for name, who in readers.items()
+              if len(who) > 1 and is_merged_constant(model.weights[name])}
+    tied = {name for name, who in readers.items() if len(who) > 1 and name not in merged}
+
+    layers: dict[str, LayerCounts] = {}
+    per_use_total = 0
+    savings_total: int | None = 0
+    for layer in model.layers:
+        trainable = non_trainable = 0
+        partners: dict[str, None] = {}
+        for name in dict.fromkeys(layer.weights):
+            weight = model.weights[name]
+            if weight.trainable:
+                trainable += weight.elements
+            else:
+                non_trainable += weight.elements
+            if name in tied:
+                partners.update((other, None) for other in readers[name] if other != layer.name)
+        params = trainable + non_trainable
+        per_use_total += params
+        sharing = missing = None
+        if layer.op in CONV_OPS and trainable:
+            sharing, missing = conv_sharing(layer, trainable, model.batch_dim)
+        elif layer.op in RECURRENT_OPS and trainable:
+            sharing, missing = recurrent_sharing(layer, trainable)
+        if sharing is not None and savings_total is not None:
+            savings_total = None if sharing.savings is None else savings_total + sharing.savings
+        layers[layer.name] = LayerCounts(params, trainable, non_trainable,
+                                         list(partners), sharing, missing)
+
+    params = trainable_total = 0
+    for name, who in readers.items():
+        if not who:
+            continue
+        weight = model.weights[name]
+        copies = len(who) if name in merged else 1
+        params += weight.elements * copies
+        if weight.trainable:
+            trainable_total += weight.elements * copies
+
+    def shared(names):
+        return [SharedTensor(n, tuple(model.weights[n].shape), model.weights[n].elements, readers[n])
+                for n in sorted(names)]
+
+    unused = [n for n, who in readers.items() if not who]
+    totals = Totals(
+        params=params,
+        trainable=trainable_total,
+        non_trainable=params - trainable_total,
+        per_use_params=per_use_total,
+        tied_savings=per_use_total - params,
+        unshared_params=None if savings_total is None else params + savings_total,
+        sharing_savings=savings_total,
+        unused_params=sum(model.weights[n].elements for n in unused),
+    )
+    result = Counts(layers, totals, shared(tied), shared(merged), shared(unused))
+    model.__dict__["_counts"] = result
+    return result

@@ -1,0 +1,133 @@
+"""Runs loaders and rules over files and collects one FileReport each.
+
+Everything that can go wrong inside one file stays inside that file's
+report: a load failure becomes a failed model, a crashing rule becomes a
+finding naming the rule. Only the caller decides exit statuses.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Protocol
+
+from . import loaders
+from .ir import LoadError, Location, Model
+from .plugins import discover
+from .report import build_document
+from .results import FileReport
+from .rule import Finding, Rule, RuleContext
+
+#: Files at or above this count are spread over worker processes.
+PARALLEL_THRESHOLD = 16
+
+
+@dataclass
+class Settings:
+    """What the configuration decides about a run, in picklable form."""
+
+    enabled: frozenset[str] | None = None  # None: every rule
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def is_enabled(self, code: str) -> bool:
+        return self.enabled is None or code in self.enabled
+
+
+class ResultCache(Protocol):
+    def get(self, path: str) -> FileReport | None: ...
+    def put(self, path: str, report: FileReport) -> None: ...
+
+
+def load_model(path: str) -> Model:
+    """Load one file; never raises."""
+    fmt = os.path.splitext(path)[1].lstrip(".").lower()
+    fmt = "yaml" if fmt == "yml" else fmt
+    name = os.path.splitext(os.path.basename(path))[0]
+    try:
+        loader = loaders.loader_for(path)
+        if loader is None:
+            raise LoadError(f"no loader for files ending in {os.path.splitext(path)[1] or '(none)'!r}"
+                            f" (paramlint reads {', '.join(loaders.suffixes())})", Location(path))
+        return loader(path)
+    except LoadError as exc:
+        error = exc
+    except RecursionError:
+        error = LoadError("structure nested too deeply to read", Location(path))
+    except MemoryError:
+        error = LoadError("out of memory while reading", Location(path))
+    except Exception as exc:  # a loader bug must not cost the other files
+        error = LoadError(f"internal error while loading: {type(exc).__name__}: {exc}", Location(path))
+    if error.location is None:
+        error.location = Location(path)
+    return Model(path=path, format=fmt, name=name, error=error)
+
+
+def run_rules(model: Model, rules: Iterable[Rule], settings: Settings) -> tuple[list[Finding], dict[str, Any]]:
+    findings: list[Finding] = []
+    metrics: dict[str, Any] = {}
+    for rule in rules:
+        enabled = settings.is_enabled(rule.code)
+        if not enabled and rule.metrics is None:
+            continue
+        if model.failed and not rule.on_failed:
+            continue
+        options = {**rule.defaults(), **settings.options.get(rule.code, {})}
+        ctx = RuleContext(rule, model, options)
+        try:
+            if rule.metrics is not None:
+                metrics.update(rule.metrics(model, ctx))
+            if enabled:
+                findings.extend(rule.check(model, ctx))
+        except Exception as exc:
+            findings.append(Finding(
+                code=rule.code, rule=rule.name, severity="error", path=model.path,
+                message=f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}",
+                extra={"internal_error": True}))
+    return findings, metrics
+
+
+def analyze_file(path: str, settings: Settings, rules: list[Rule] | None = None) -> FileReport:
+    """Load one file and run the rules on it."""
+    if rules is None:
+        rules = discover().rules
+    model = load_model(path)
+    findings, metrics = run_rules(model, rules, settings)
+    document = build_document(model, metrics.get("counts"))
+    findings.sort(key=lambda f: (f.line or 0, f.node_index or 0, f.code))
+    return FileReport(path=path, document=document, findings=findings)
+
+
+def _worker(args: tuple[str, Settings]) -> FileReport:
+    return analyze_file(*args)
+
+
+def analyze(
+    paths: list[str],
+    settings: Settings,
+    cache: ResultCache | None = None,
+    jobs: int | None = None,
+    analyze_one: Callable[[str, Settings], FileReport] = analyze_file,
+) -> list[FileReport]:
+    """Analyse files in order, from the cache where it can, in parallel when many."""
+    results: dict[str, FileReport] = {}
+    todo = []
+    for path in paths:
+        hit = cache.get(path) if cache is not None else None
+        if hit is not None:
+            results[path] = hit
+        else:
+            todo.append(path)
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
+    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD and analyze_one is analyze_file:
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunk = max(1, len(todo) // (workers * 4))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            fresh = list(pool.map(_worker, [(p, settings) for p in todo], chunksize=chunk))
+    else:
+        fresh = [analyze_one(p, settings) for p in todo]
+    for path, report in zip(todo, fresh):
+        results[path] = report
+        if cache is not None:
+            cache.put(path, report)
+    return [results[p] for p in paths]

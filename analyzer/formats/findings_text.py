@@ -1,0 +1,60 @@
+"""Findings as text lines, flake8-style: ``path:line:col: CODE [severity] message``."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import click
+
+from ..results import FileReport
+from ..rule import Finding
+
+COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def where(finding: Finding) -> str:
+    out = finding.path
+    if finding.line is not None:
+        out += f":{finding.line}"
+        if finding.column is not None:
+            out += f":{finding.column}"
+    return out
+
+
+def line(finding: Finding) -> str:
+    """One finding on one line; ONNX findings name their node."""
+    message = " ".join(finding.message.split())
+    if finding.line is None and finding.node_index is not None:
+        message += f" (node {finding.node_index} '{finding.node_name or finding.layer}')"
+    severity = click.style(f"[{finding.severity}]", fg=COLOURS.get(finding.severity))
+    return f"{click.style(where(finding), bold=True)}: {click.style(finding.code, bold=True)} {severity} {message}"
+
+
+def summary(reports: list[FileReport], findings: list[Finding]) -> str:
+    files = len(reports)
+    noun = "file" if files == 1 else "files"
+    if not findings:
+        return click.style(f"All checks passed ({files} {noun}).", fg="green")
+    by_sev = Counter(f.severity for f in findings)
+    parts = [f"{by_sev[s]} {s}{'' if by_sev[s] == 1 else 's'}"
+             for s in ("error", "warning", "info") if by_sev[s]]
+    touched = len({f.path for f in findings})
+    return (f"Found {len(findings)} finding{'' if len(findings) == 1 else 's'} "
+            f"({', '.join(parts)}) in {touched} of {files} {noun}.")
+
+
+def statistics(findings: list[Finding]) -> list[str]:
+    """Counts per rule, most frequent first (``--statistics``)."""
+    counts = Counter((f.code, f.rule) for f in findings)
+    return [f"{count:6d}  {code}  {rule}" for (code, rule), count in
+            sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def render(reports: list[FileReport], quiet: bool = False, show_statistics: bool = False) -> str:
+    findings = [f for r in reports for f in r.findings]
+    lines = [] if quiet else [line(f) for f in findings]
+    if show_statistics:
+        lines.extend(statistics(findings))
+    if not quiet:
+        lines.append(summary(reports, findings))
+    return "\n".join(lines)
