@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import click
 
@@ -50,7 +51,8 @@ def statistics(findings: list[Finding]) -> list[str]:
             sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def render(reports: list[FileReport], quiet: bool = False, show_statistics: bool = False) -> str:
+def render(reports: list[FileReport], quiet: bool = False, show_statistics: bool = False,
+           **_: Any) -> str:
     findings = [f for r in reports for f in r.findings]
     lines = [] if quiet else [line(f) for f in findings]
     if show_statistics:

@@ -1,0 +1,5 @@
+"""``python -m analyzer``: the paramlint command without the console script."""
+
+from .cli import main
+
+main(prog_name="paramlint")

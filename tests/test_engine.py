@@ -1,0 +1,81 @@
+"""The engine keeps every failure inside its own file's report."""
+
+from analyzer import engine
+from analyzer.engine import Settings, analyze, run_rules
+from analyzer.ir import LoadError, Location
+from analyzer.rule import Rule
+
+from ir_helpers import ModelBuilder
+
+
+def crashing_rule():
+    def check(model, ctx):
+        raise ZeroDivisionError("boom")
+        yield  # pragma: no cover
+
+    return Rule(code="XYZ999", name="crashes", severity="warning", summary="crashes", check=check)
+
+
+def test_rule_that_crashes_becomes_a_finding_naming_it():
+    model = ModelBuilder().model
+    found, _ = run_rules(model, [crashing_rule()], Settings())
+    (f,) = found
+    assert f.code == "XYZ999" and f.severity == "error"
+    assert "internal error in rule XYZ999 (crashes)" in f.message and "boom" in f.message
+
+
+def test_disabled_rule_does_not_run():
+    found, _ = run_rules(ModelBuilder().model, [crashing_rule()], Settings(enabled=frozenset({"PRM301"})))
+    assert found == []
+
+
+def test_loader_bug_becomes_a_load_error_of_that_file(monkeypatch, tmp_path):
+    def broken_loader(path):
+        raise KeyError("oops")
+
+    monkeypatch.setattr(engine.loaders, "loader_for", lambda path: broken_loader)
+    model = engine.load_model(str(tmp_path / "m.yaml"))
+    assert model.failed and "internal error while loading: KeyError" in model.error.message
+
+
+def test_unknown_extension_is_a_load_error(tmp_path):
+    path = tmp_path / "model.txt"
+    path.write_text("x")
+    model = engine.load_model(str(path))
+    assert model.failed and "no loader" in model.error.message
+
+
+def test_one_failed_file_does_not_stop_the_others(monkeypatch, tmp_path):
+    good = ModelBuilder("good").model
+
+    def loader(path):
+        if "bad" in path:
+            raise LoadError("broken on purpose", Location(path, line=3, column=1))
+        return good
+
+    monkeypatch.setattr(engine.loaders, "loader_for", lambda path: loader)
+    reports = analyze(["bad.yaml", "good.yaml"], Settings(), jobs=1)
+    assert [r.failed for r in reports] == [True, False]
+    (f,) = [f for f in reports[0].findings if f.code == "PRM001"]
+    assert (f.line, f.column, f.message) == (3, 1, "broken on purpose")
+
+
+def test_cache_hits_skip_analysis():
+    class DictCache(dict):
+        def get(self, path):
+            return dict.get(self, path)
+
+        def put(self, path, report):
+            self[path] = report
+
+    calls = []
+
+    def analyze_one(path, settings):
+        calls.append(path)
+        return engine.FileReport(path=path, document={"path": path})
+
+    cache = DictCache()
+    analyze(["a.yaml", "b.yaml"], Settings(), cache=cache, analyze_one=analyze_one)
+    second = analyze(["a.yaml", "b.yaml"], Settings(), cache=cache, analyze_one=analyze_one)
+    assert calls == ["a.yaml", "b.yaml"]
+    assert [r.path for r in second] == ["a.yaml", "b.yaml"]
