@@ -1,0 +1,145 @@
+"""A content-hash cache of per-file results.
+
+An entry is keyed by the file's path and content hash, paramlint's version
+and a fingerprint of everything else that changes results (selected rules,
+their options, plugin versions). It stores the FileReport as the engine
+made it, before suppressions, so noqa/ignores/baselines never need to be in
+the key. Entries are written atomically (temp file + ``os.replace``): a
+concurrent run or a Ctrl-C never leaves a half entry under a real name,
+and a corrupt or unreadable entry is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .results import FileReport
+
+CHUNK = 1 << 20  # 1 MiB
+DEFAULT_DIRNAME = ".paramlint_cache"
+ENTRY_FORMAT = 1
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by paramlint.\n"
+    "# For information about cache directory tags, see:\n"
+    "#\thttps://bford.info/cachedir/\n"
+)
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """sha256 of a file's bytes, read in 1 MiB chunks (ONNX files are big)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def config_fingerprint(selected: list[str] | tuple[str, ...] = (),
+                       options: dict[str, dict[str, Any]] | None = None,
+                       plugins: dict[str, str] | None = None,
+                       **extra: Any) -> str:
+    """A stable hash of the configuration that affects results.
+
+    ``selected``: the enabled rule codes; ``options``: each rule's
+    effective options; ``plugins``: distribution name -> version of every
+    plugin providing rules. ``extra`` for anything else that matters.
+    """
+    payload = {
+        "selected": sorted(selected),
+        "options": options or {},
+        "plugins": plugins or {},
+        "extra": extra,
+    }
+    text = json.dumps(payload, sort_keys=True, default=repr, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def default_cache_dir(config_source: Path | None, cwd: Path) -> Path:
+    """``.paramlint_cache`` beside the configuration file, or in ``cwd``."""
+    base = Path(config_source).resolve().parent if config_source else Path(cwd)
+    return base / DEFAULT_DIRNAME
+
+
+class Cache:
+    """``get``/``put`` FileReports by content. Disabled: every get misses."""
+
+    def __init__(self, folder: Path, enabled: bool = True) -> None:
+        self.folder = Path(folder)
+        self.enabled = enabled
+        self.hits = 0
+        self.misses = 0
+        self._prepared = False
+
+    def key(self, path: str, file_digest: str, fingerprint: str) -> str:
+        # The path is part of the key: a report names its file, so two
+        # copies of one model get an entry each.
+        text = "\0".join((str(ENTRY_FORMAT), __version__, fingerprint,
+                          os.path.normcase(os.path.abspath(path)), file_digest))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def get(self, path: str, file_digest: str, fingerprint: str) -> FileReport | None:
+        if not self.enabled:
+            return None
+        key = self.key(path, file_digest, fingerprint)
+        try:
+            data = json.loads(self._entry(key).read_text(encoding="utf-8"))
+            if data.get("key") != key or data.get("format") != ENTRY_FORMAT:
+                raise ValueError("stale entry")
+            report = FileReport.from_dict(data["report"])
+        except Exception:  # missing, truncated, corrupt, unreadable: a miss
+            self.misses += 1
+            return None
+        self.hits += 1
+        return report
+
+    def _prepare(self) -> None:
+        if self._prepared:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tag = self.folder / "CACHEDIR.TAG"
+        if not tag.exists():
+            _atomic_write(tag, CACHEDIR_TAG)
+        ignore = self.folder / ".gitignore"
+        if not ignore.exists():
+            _atomic_write(ignore, "# Created by paramlint automatically.\n*\n")
+        self._prepared = True
+
+    def put(self, path: str, file_digest: str, fingerprint: str, report: FileReport) -> bool:
+        """Store a report; False (and no exception) if the cache can't be written."""
+        if not self.enabled:
+            return False
+        key = self.key(path, file_digest, fingerprint)
+        try:
+            self._prepare()
+            entry = self._entry(key)
+            entry.parent.mkdir(exist_ok=True)
+            text = json.dumps({"format": ENTRY_FORMAT, "key": key, "report": report.to_dict()},
+                              sort_keys=True, separators=(",", ":"))
+            _atomic_write(entry, text)
+        except (OSError, TypeError, ValueError):
+            return False
+        return True
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
