@@ -30,6 +30,11 @@ def num(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def ratio(value: Any) -> str:
+    """A factor is a ratio, printed bare (3025), as counting.md writes it."""
+    return "?" if value is None else str(value)
+
+
 def shape(value: list | None) -> str:
     if value is None:
         return "?"
@@ -69,7 +74,7 @@ def render_model(report: FileReport) -> list[str]:
             layer["name"], layer["op"], shape(layer.get("output_shape")),
             num(layer.get("params")),
             num(sharing.get("unshared")) if sharing else "",
-            num(sharing.get("factor")) if sharing else "",
+            ratio(sharing.get("factor")) if sharing else "",
         ], COLUMNS))
     out.append("─" * WIDTH)
     sharing_rows = [layer for layer in doc["layers"] if layer.get("sharing")]
@@ -81,7 +86,7 @@ def render_model(report: FileReport) -> list[str]:
         for layer in sharing_rows:
             s = layer["sharing"]
             out.append(_row([layer["name"], num(s["shared"]), num(s["unshared"]),
-                             num(s["dense_equivalent"]), num(s["savings"]), num(s["factor"])],
+                             num(s["dense_equivalent"]), num(s["savings"]), ratio(s["factor"])],
                             SHARING_COLUMNS))
         out.append("─" * WIDTH)
     totals = doc.get("totals") or {}
