@@ -1,0 +1,328 @@
+"""Read an .onnx file without reading its weights.
+
+``read_model`` memory-maps the file and walks the protobuf wire format over
+the messages that can hold a ``TensorProto`` (the graph, its nodes'
+attributes, subgraphs, functions, training graphs, sparse tensors). Every
+other field is copied byte for byte. A tensor whose payload (``raw_data``
+and the repeated ``*_data`` fields) is larger than ``keep_bytes`` loses
+that payload and keeps everything else: ``dims``, ``data_type``, ``name``,
+``external_data``, ``data_location``, ``doc_string``... The slim bytes,
+usually a few kilobytes, are then parsed with ``onnx.ModelProto``.
+
+A tensor whose payload was dropped has no value field at all; use
+``payload_dropped`` to tell it apart. Nothing a model names is ever opened:
+``external_data`` entries are copied as they are, never resolved.
+
+See docs/onnx-reading.md.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import stat
+from typing import TYPE_CHECKING
+
+from ..ir import LoadError, Location
+from .protowire import LEN, VARINT, WireError, encode_varint, iter_fields, wire_type_name
+
+if TYPE_CHECKING:  # onnx is imported on first use, not when this module is
+    import onnx
+
+__all__ = ["read_model", "payload_dropped", "MAX_GRAPH_DEPTH", "PAYLOAD_FIELDS"]
+
+#: How deep subgraphs (If/Loop/Scan bodies, graph attributes) may nest.
+#: onnx's own protobuf parser (upb, 100 message levels) stops at 32.
+MAX_GRAPH_DEPTH = 32
+
+# Message kinds, and for each one the fields that hold a message of a kind
+# that can (transitively) hold a TensorProto. Numbers are onnx.proto's
+# (checked against onnx-ml.proto of onnx 1.23).
+_MODEL, _GRAPH, _NODE, _ATTRIBUTE, _TENSOR, _SPARSE, _FUNCTION, _TRAINING = range(8)
+
+_KIND_NAMES = {
+    _MODEL: "ModelProto",
+    _GRAPH: "GraphProto",
+    _NODE: "NodeProto",
+    _ATTRIBUTE: "AttributeProto",
+    _TENSOR: "TensorProto",
+    _SPARSE: "SparseTensorProto",
+    _FUNCTION: "FunctionProto",
+    _TRAINING: "TrainingInfoProto",
+}
+
+_CHILDREN: dict[int, dict[int, int]] = {
+    # graph, training_info, functions
+    _MODEL: {7: _GRAPH, 20: _TRAINING, 25: _FUNCTION},
+    # initialization, algorithm
+    _TRAINING: {1: _GRAPH, 2: _GRAPH},
+    # node, initializer, sparse_initializer
+    _GRAPH: {1: _NODE, 5: _TENSOR, 15: _SPARSE},
+    # attribute
+    _NODE: {5: _ATTRIBUTE},
+    # t, g, tensors, graphs, sparse_tensor, sparse_tensors
+    _ATTRIBUTE: {5: _TENSOR, 6: _GRAPH, 10: _TENSOR, 11: _GRAPH, 22: _SPARSE, 23: _SPARSE},
+    # values, indices
+    _SPARSE: {1: _TENSOR, 2: _TENSOR},
+    # node, attribute_proto (default values of attributes)
+    _FUNCTION: {7: _NODE, 11: _ATTRIBUTE},
+}
+
+#: TensorProto fields that hold values: float_data, int32_data, string_data,
+#: int64_data, raw_data, double_data, uint64_data.
+PAYLOAD_FIELDS = frozenset({4, 5, 6, 7, 9, 10, 11})
+
+# The wire type of every ModelProto field: a protobuf that is not a model
+# (a TensorProto, a GraphProto...) nearly always disagrees on one of them.
+_MODEL_WIRE_TYPES = {
+    1: VARINT,  # ir_version
+    2: LEN,  # producer_name
+    3: LEN,  # producer_version
+    4: LEN,  # domain
+    5: VARINT,  # model_version
+    6: LEN,  # doc_string
+    7: LEN,  # graph
+    8: LEN,  # opset_import
+    14: LEN,  # metadata_props
+    20: LEN,  # training_info
+    25: LEN,  # functions
+    26: LEN,  # configuration
+}
+
+
+class _BadModel(Exception):
+    """A structural problem found by the walk (not a wire-format one)."""
+
+
+
+
+class _Slimmer:
+    def __init__(self, buf, keep_bytes: int) -> None:
+        self.buf = buf
+        self.keep_bytes = keep_bytes
+        self.dropped = 0  # tensors whose payload was dropped
+        self.has_graph = False
+
+    def message(self, start: int, end: int, kind: int, depth: int) -> tuple[list, int] | None:
+        """Rewrite the message at ``buf[start:end]``.
+
+        Returns None when it is unchanged, else ``(chunks, length)``.
+        ``depth`` counts the graphs enclosing this message.
+        """
+        if kind == _TENSOR:
+            return self.tensor(start, end)
+        if kind == _GRAPH:
+            depth += 1
+            if depth > MAX_GRAPH_DEPTH:
+                raise _BadModel(f"subgraphs nested more than {MAX_GRAPH_DEPTH} deep")
+        children = _CHILDREN[kind]
+        chunks: list = []
+        length = 0
+        run_start = start  # start of the pending unchanged run
+        changed = False
+        for number, wire_type, field_start, value_start, value_end in iter_fields(
+            self.buf, start, end
+        ):
+            if kind == _MODEL:
+                self.check_model_field(number, wire_type, field_start)
+            child = children.get(number)
+            if child is None:
+                continue
+            if wire_type != LEN:
+                raise _BadModel(
+                    f"field {number} of {_KIND_NAMES[kind]} at byte {field_start} is "
+                    f"{wire_type_name(wire_type)}, expected a message"
+                )
+            if kind == _MODEL and number == 7:
+                self.has_graph = True
+            sub = self.message(value_start, value_end, child, depth)
+            if sub is None:
+                continue
+            changed = True
+            if field_start > run_start:
+                chunks.append((run_start, field_start))
+                length += field_start - run_start
+            # The tag, then the new length prefix, then the new content.
+            tag_end = _tag_end(self.buf, field_start)
+            sub_chunks, sub_length = sub
+            prefix = encode_varint(sub_length)
+            chunks.append((field_start, tag_end))
+            chunks.append(prefix)
+            chunks.extend(sub_chunks)
+            length += (tag_end - field_start) + len(prefix) + sub_length
+            run_start = value_end
+        if not changed:
+            return None
+        if end > run_start:
+            chunks.append((run_start, end))
+            length += end - run_start
+        return chunks, length
+
+    def tensor(self, start: int, end: int) -> tuple[list, int] | None:
+        fields = list(iter_fields(self.buf, start, end))
+        payload = 0
+        for number, _wt, _fs, value_start, value_end in fields:
+            if number in PAYLOAD_FIELDS:
+                payload += value_end - value_start
+        if payload <= self.keep_bytes:
+            return None
+        self.dropped += 1
+        chunks: list = []
+        length = 0
+        run_start = start
+        for number, _wt, field_start, _vs, value_end in fields:
+            if number in PAYLOAD_FIELDS:
+                if field_start > run_start:
+                    chunks.append((run_start, field_start))
+                    length += field_start - run_start
+                run_start = value_end
+        if end > run_start:
+            chunks.append((run_start, end))
+            length += end - run_start
+        return chunks, length
+
+    def check_model_field(self, number: int, wire_type: int, field_start: int) -> None:
+        expected = _MODEL_WIRE_TYPES.get(number)
+        if expected is not None and wire_type != expected:
+            raise _BadModel(
+                f"not an ONNX model: ModelProto field {number} at byte {field_start} is "
+                f"{wire_type_name(wire_type)}, expected {wire_type_name(expected)}"
+            )
+
+
+def _tag_end(buf, pos: int) -> int:
+    """Where the field key (tag varint) starting at ``pos`` ends."""
+    # Already validated by iter_fields, so it terminates within 10 bytes.
+    while buf[pos] >= 0x80:
+        pos += 1
+    return pos + 1
+
+
+def _join(buf, chunks: list) -> bytes:
+    with memoryview(buf) as view:
+        return b"".join([c if type(c) is bytes else view[c[0] : c[1]] for c in chunks])
+
+
+def slim_bytes(buf, keep_bytes: int = 4096) -> bytes:
+    """The serialized ModelProto in ``buf`` with large tensor payloads dropped.
+
+    ``buf`` is bytes, a bytearray or an mmap. Raises ``WireError`` for bytes
+    that are not well-formed protobuf and ``ValueError`` for a protobuf that
+    is not an ONNX model.
+    """
+    slimmer = _Slimmer(buf, keep_bytes)
+    result = slimmer.message(0, len(buf), _MODEL, 0)
+    if not slimmer.has_graph:
+        raise _BadModel("not an ONNX model: no graph")
+    if result is None:
+        return bytes(buf)
+    chunks, length = result
+    out = _join(buf, chunks)
+    assert len(out) == length
+    return out
+
+
+def payload_dropped(tensor: "onnx.TensorProto") -> bool:
+    """Whether ``read_model`` dropped this tensor's values.
+
+    True for a tensor stored in the file (not ``EXTERNAL``) that declares
+    elements but holds no value field: the values were not read. Such a
+    tensor is what ``read_model`` leaves of a large one; a well-formed ONNX
+    file has none of its own.
+    """
+    if tensor.data_location == 1:  # TensorProto.EXTERNAL
+        return False
+    if (
+        tensor.raw_data
+        or tensor.float_data
+        or tensor.int32_data
+        or tensor.string_data
+        or tensor.int64_data
+        or tensor.double_data
+        or tensor.uint64_data
+    ):
+        return False
+    elements = 1
+    for d in tensor.dims:
+        elements *= d
+    return elements != 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def read_model(path: str, keep_bytes: int = 4096) -> "onnx.ModelProto":
+    """Slim ModelProto: every TensorProto payload larger than keep_bytes dropped, dims/data_type/name kept."""
+    if isinstance(keep_bytes, bool) or not isinstance(keep_bytes, int) or keep_bytes < 0:
+        raise ValueError(f"keep_bytes must be a non-negative int, not {keep_bytes!r}")
+    where = Location(str(path))
+    try:
+        return _read(os.fspath(path), keep_bytes)
+    except LoadError:
+        raise
+    except WireError as exc:
+        raise LoadError(f"not a valid ONNX file: malformed protobuf ({exc})", where) from None
+    except _BadModel as exc:
+        raise LoadError(_one_line(exc), where) from None
+    except MemoryError:
+        raise LoadError("not enough memory to read the model", where) from None
+    except RecursionError:
+        raise LoadError("model nested too deeply to read", where) from None
+    except Exception as exc:  # the boundary: nothing else may escape
+        reason = _one_line(exc) or type(exc).__name__
+        raise LoadError(f"cannot read ONNX model: {reason}", where) from exc
+
+
+def _read(path: str, keep_bytes: int) -> "onnx.ModelProto":
+    where = Location(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise LoadError("no such file", where) from None
+    except PermissionError:
+        raise LoadError("permission denied", where) from None
+    except OSError as exc:
+        raise LoadError(f"cannot read file: {_one_line(exc.strerror or exc)}", where) from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise LoadError(f"cannot read model: {kind}", where)
+    # O_NONBLOCK: should the path turn into a FIFO after the stat, opening
+    # it must not hang; fstat below refuses it.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except PermissionError:
+        raise LoadError("permission denied", where) from None
+    except OSError as exc:
+        raise LoadError(f"cannot open file: {_one_line(exc.strerror or exc)}", where) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise LoadError("cannot read model: not a regular file", where)
+        if st.st_size == 0:
+            raise LoadError("not a valid ONNX file: empty file", where)
+        try:
+            mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError, OverflowError) as exc:
+            raise LoadError(f"cannot map file: {_one_line(exc)}", where) from None
+    finally:
+        os.close(fd)
+    try:
+        slim = slim_bytes(mm, keep_bytes)
+    finally:
+        mm.close()
+    return _parse(slim, where)
+
+
+def _parse(data: bytes, where: Location) -> "onnx.ModelProto":
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    try:
+        model = onnx.ModelProto.FromString(data)
+    except DecodeError as exc:
+        raise LoadError(f"not a valid ONNX file: {_one_line(exc)}", where) from None
+    if not model.HasField("graph"):  # pragma: no cover - slim_bytes checks it
+        raise LoadError("not an ONNX model: no graph", where)
+    return model

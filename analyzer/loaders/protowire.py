@@ -1,0 +1,147 @@
+"""A minimal, defensive reader of the protobuf wire format.
+
+Only what a field-level scan needs: read a varint, step over one field by
+its wire type and length prefix, encode a varint. It never loops over the
+bytes of a payload, only over fields, and it checks every length against
+the end of the enclosing message, so hostile bytes give a ``WireError``
+(with the byte offset) instead of an ``IndexError`` or a huge allocation.
+
+``buf`` is anything indexable by int that returns an int and has a length:
+``bytes``, ``bytearray``, ``mmap.mmap``, ``memoryview``. Reading an
+``mmap`` this way touches only the pages that hold the fields visited.
+
+Wire format reference: https://protobuf.dev/programming-guides/encoding/
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+VARINT = 0
+I64 = 1
+LEN = 2
+SGROUP = 3
+EGROUP = 4
+I32 = 5
+
+#: A varint holds at most 64 bits: 10 bytes of 7 bits.
+MAX_VARINT_BYTES = 10
+
+_WIRE_NAMES = {
+    VARINT: "varint",
+    I64: "fixed64",
+    LEN: "length-delimited",
+    SGROUP: "group start",
+    EGROUP: "group end",
+    I32: "fixed32",
+}
+
+
+def wire_type_name(wire_type: int) -> str:
+    return _WIRE_NAMES.get(wire_type, f"invalid wire type {wire_type}")
+
+
+class WireError(ValueError):
+    """The bytes are not well-formed protobuf; ``offset`` is where it broke."""
+
+    def __init__(self, reason: str, offset: int) -> None:
+        super().__init__(f"{reason} at byte {offset}")
+        self.reason = reason
+        self.offset = offset
+
+
+def read_varint(buf, pos: int, end: int) -> tuple[int, int]:
+    """Decode the varint at ``pos`` (not reading past ``end``).
+
+    Returns ``(value, next_pos)``. Raises ``WireError`` if it runs past
+    ``end`` or is longer than 10 bytes.
+    """
+    if pos >= end:
+        raise WireError("truncated varint", pos)
+    b = buf[pos]
+    if b < 0x80:  # the common case: one byte
+        return b, pos + 1
+    value = b & 0x7F
+    shift = 7
+    i = pos + 1
+    limit = min(end, pos + MAX_VARINT_BYTES)
+    while i < limit:
+        b = buf[i]
+        value |= (b & 0x7F) << shift
+        i += 1
+        if b < 0x80:
+            return value, i
+        shift += 7
+    if i >= end and i - pos < MAX_VARINT_BYTES:
+        raise WireError("truncated varint", pos)
+    raise WireError(f"varint longer than {MAX_VARINT_BYTES} bytes", pos)
+
+
+def encode_varint(value: int) -> bytes:
+    """The varint encoding of a non-negative int below 2**64."""
+    if value < 0 or value >= 1 << 64:
+        raise ValueError(f"varint out of range: {value}")
+    if value < 0x80:
+        return bytes((value,))
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def iter_fields(buf, start: int, end: int) -> Iterator[tuple[int, int, int, int, int]]:
+    """The fields of the message that occupies ``buf[start:end]``.
+
+    Yields ``(field_number, wire_type, field_start, value_start, value_end)``:
+    the field spans ``buf[field_start:value_end]``; for a length-delimited
+    field, ``buf[value_start:value_end]`` is its content (without the length
+    prefix); for the other wire types it is the encoded value. The next
+    field starts at ``value_end``.
+
+    Groups (wire types 3 and 4) are refused: proto2 groups are deprecated
+    and no field of the messages this package reads is one. Wire types 6
+    and 7 do not exist. Field number 0 is invalid.
+    """
+    pos = start
+    while pos < end:
+        field_start = pos
+        key, pos = read_varint(buf, pos, end)
+        field_number = key >> 3
+        wire_type = key & 7
+        if field_number == 0:
+            raise WireError("field number 0", field_start)
+        if field_number >= 1 << 29:
+            raise WireError(f"field number {field_number} out of range", field_start)
+        if wire_type == LEN:
+            length, value_start = read_varint(buf, pos, end)
+            value_end = value_start + length
+            if value_end > end:
+                raise WireError(
+                    f"length prefix ({length} bytes) runs past the end of its message",
+                    pos,
+                )
+        elif wire_type == VARINT:
+            value_start = pos
+            _, value_end = read_varint(buf, pos, end)
+        elif wire_type == I64:
+            value_start = pos
+            value_end = pos + 8
+            if value_end > end:
+                raise WireError("truncated fixed64 value", pos)
+        elif wire_type == I32:
+            value_start = pos
+            value_end = pos + 4
+            if value_end > end:
+                raise WireError("truncated fixed32 value", pos)
+        elif wire_type in (SGROUP, EGROUP):
+            raise WireError(
+                f"unexpected {wire_type_name(wire_type)} (wire type {wire_type}) "
+                f"in field {field_number}",
+                field_start,
+            )
+        else:
+            raise WireError(f"invalid wire type {wire_type} in field {field_number}", field_start)
+        yield field_number, wire_type, field_start, value_start, value_end
+        pos = value_end
