@@ -196,8 +196,13 @@ class _Alias(_Node):
 
 
 def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
-    parts = [p for p in (exc.context, exc.problem) if p]
-    return "YAML syntax error: " + ", ".join(" ".join(p.split()) for p in parts)
+    context = " ".join(exc.context.split()) if exc.context else ""
+    if context and exc.context_mark is not None and exc.problem_mark is not None \
+            and exc.context_mark.line != exc.problem_mark.line:
+        start = _mark(exc.context_mark)
+        context += f" started at line {start.line}, column {start.column}"
+    parts = [p for p in (context, " ".join((exc.problem or "").split())) if p]
+    return "YAML syntax error: " + ", ".join(parts)
 
 
 def compose(text: str) -> _Node:
