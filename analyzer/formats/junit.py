@@ -1,0 +1,56 @@
+"""JUnit XML: a testsuite per file, a failing testcase per finding.
+
+A file without findings gets one passing testcase so CI lists it as
+checked. Built with xml.etree so every name and message is escaped.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from ..baseline import repo_path
+from ..results import FileReport
+
+
+def _where(f) -> str:
+    parts = []
+    if f.line is not None:
+        parts.append(f"line {f.line}" + (f", column {f.column}" if f.column is not None else ""))
+    if f.node_index is not None:
+        parts.append(f"node {f.node_index}" + (f" ({f.node_name})" if f.node_name else ""))
+    if f.layer:
+        parts.append(f"layer {f.layer}")
+    return "; ".join(parts)
+
+
+def render(reports: list[FileReport], *, rules: list[dict], version: str, **_options) -> str:
+    root = ET.Element("testsuites", name="paramlint")
+    total = failures = 0
+    for report in reports:
+        path = repo_path(report.path)
+        suite = ET.SubElement(root, "testsuite", name=path)
+        findings = report.findings
+        if not findings:
+            ET.SubElement(suite, "testcase", name="paramlint", classname=path, file=path)
+        for f in findings:
+            name = f"{f.code} {f.rule}" + (f" {f.layer}" if f.layer else "")
+            attrs = {"name": name, "classname": path, "file": path}
+            if f.line is not None:
+                attrs["line"] = str(f.line)
+            case = ET.SubElement(suite, "testcase", **attrs)
+            failure = ET.SubElement(case, "failure", message=f.message, type=f.code)
+            where = _where(f)
+            failure.text = (f"{path}: {where}: " if where else f"{path}: ") + \
+                f"{f.code} [{f.severity}] {f.message}"
+        tests = max(len(findings), 1)
+        suite.set("tests", str(tests))
+        suite.set("failures", str(len(findings)))
+        suite.set("errors", "0")
+        suite.set("skipped", "0")
+        total += tests
+        failures += len(findings)
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
