@@ -101,3 +101,125 @@ def test_alexnet_fixture_total_and_conv1_location():
     conv1 = model.layer("conv1")
     assert (conv1.location.line, conv1.location.column) == (5, 5)
     assert model.layer("pool5").output_shape == (256, 6, 6)
+
+
+def test_block_repeats_name_layers_and_read_at_input(tmp_path):
+    model = load_text(tmp_path, """
+        input: [64, 8, 8]
+        layers:
+          - type: block
+            name: stage1
+            repeat: 2
+            layers:
+              - {name: c1, type: conv2d, filters: 64, kernel: 3, padding: 1, bias: false}
+              - {name: bn1, type: batchnorm}
+              - {type: relu}
+              - {name: sum, type: add, inputs: [bn1, "@input"]}
+          - {name: head, type: global_avgpool, inputs: stage1}
+        """)
+    names = [l.name for l in model.layers]
+    assert names == [
+        "stage1.0.c1", "stage1.0.bn1", "stage1.0.relu_3", "stage1.0.sum",
+        "stage1.1.c1", "stage1.1.bn1", "stage1.1.relu_3", "stage1.1.sum", "head",
+    ]
+    assert model.layer("stage1.0.sum").inputs == ["stage1.0.bn1", "input"]
+    assert model.layer("stage1.1.c1").inputs == ["stage1.0.sum"]
+    assert model.layer("stage1.1.sum").inputs == ["stage1.1.bn1", "stage1.0.sum"]
+    assert model.layer("head").inputs == ["stage1.1.sum"]
+    # each repeat owns its weights
+    assert model.layer("stage1.1.c1").weights == ["stage1.1.c1.kernel"]
+    # repeated layers point at the inner layer's own line
+    assert model.layer("stage1.0.c1").location.line == model.layer("stage1.1.c1").location.line == 7
+
+
+def test_nested_blocks_and_outer_names_are_visible(tmp_path):
+    model = load_text(tmp_path, """
+        input: [4, 8, 8]
+        layers:
+          - {name: stem, type: conv2d, filters: 4, kernel: 1}
+          - type: block
+            name: outer
+            layers:
+              - type: block
+                name: inner
+                repeat: 2
+                layers:
+                  - {name: c, type: conv2d, filters: 4, kernel: 1}
+              - {name: skip, type: add, inputs: [inner, stem]}
+        """)
+    assert [l.name for l in model.layers] == ["stem", "outer.0.inner.0.c", "outer.0.inner.1.c", "outer.0.skip"]
+    assert model.layer("outer.0.skip").inputs == ["outer.0.inner.1.c", "stem"]
+
+
+def test_share_reads_the_owners_weights(tmp_path):
+    model = load_text(tmp_path, """
+        input: [10]
+        layers:
+          - {name: a, type: dense, units: 10}
+          - {name: b, type: linear, units: 10, share: a}
+          - {name: c, type: dense, units: 10, share: b}
+        """)
+    assert set(model.weights) == {"a.kernel", "a.bias"}
+    for name in ("b", "c"):
+        layer = model.layer(name)
+        assert layer.weights == ["a.kernel", "a.bias"]
+        assert layer.attrs["shared_from"] == "a"
+    readers = [l.name for l in model.layers if "a.kernel" in l.weights]
+    assert readers == ["a", "b", "c"]
+
+
+def test_share_repeats_ties_every_repeat_to_the_first(tmp_path):
+    model = load_text(tmp_path, """
+        input: [16, 4]
+        layers:
+          - type: block
+            name: enc
+            repeat: 3
+            share_repeats: true
+            layers:
+              - {name: proj, type: conv1d, filters: 16, kernel: 1}
+              - {name: norm, type: layernorm}
+              - {type: gelu}
+        """)
+    assert set(model.weights) == {"enc.0.proj.kernel", "enc.0.proj.bias", "enc.0.norm.scale", "enc.0.norm.shift"}
+    assert model.layer("enc.2.proj").weights == ["enc.0.proj.kernel", "enc.0.proj.bias"]
+    assert model.layer("enc.1.norm").attrs["shared_from"] == "enc.0.norm"
+    readers = [l.name for l in model.layers if "enc.0.proj.kernel" in l.weights]
+    assert readers == ["enc.0.proj", "enc.1.proj", "enc.2.proj"]
+    # unique: 16*16 + 16 + 2*16 = 304, per use 3 * 304
+    unique = sum(w.elements for w in model.weights.values())
+    per_use = sum(model.weights[w].elements for l in model.layers for w in l.weights)
+    assert (unique, per_use) == (304, 3 * 304)
+
+
+def test_anchors_aliases_and_merge_keys_reuse_a_definition(tmp_path):
+    model = load_text(tmp_path, """
+        input: [3, 16, 16]
+        layers:
+          - &c3 {name: a, type: conv2d, filters: 8, kernel: 3, padding: 1}
+          - {<<: *c3, name: b, filters: 16}
+          - <<: *c3
+            name: c
+            bias: false
+        """)
+    assert [l.output_shape for l in model.layers] == [(8, 16, 16), (16, 16, 16), (8, 16, 16)]
+    assert model.layer("c").attrs["bias"] is False
+    # a merged layer is located at its own mapping
+    assert (model.layer("b").location.line, model.layer("b").location.column) == (4, 5)
+    assert (model.layer("c").location.line, model.layer("c").location.column) == (5, 5)
+
+
+def test_inputs_as_string_or_list_and_multiple_model_inputs(tmp_path):
+    model = load_text(tmp_path, """
+        inputs:
+          left: [1, 8, 8]
+          right: [1, 8, 8]
+        layers:
+          - {name: l, type: conv2d, filters: 2, kernel: 3, inputs: left}
+          - {name: r, type: conv2d, filters: 2, kernel: 3, inputs: [right], share: l}
+          - {name: both, type: add, inputs: [l, r]}
+        """)
+    assert [(t.name, t.shape) for t in model.inputs] == [("left", (1, 8, 8)), ("right", (1, 8, 8))]
+    assert model.layer("r").inputs == ["right"]
+    assert model.layer("both").inputs == ["l", "r"]
+    assert model.layer("both").input_shape == (2, 6, 6)
