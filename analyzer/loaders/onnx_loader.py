@@ -1,0 +1,555 @@
+"""ONNX loader: an .onnx file to the layer IR, without reading weight data.
+
+Pipeline: read the slim model (payloads over a few KB dropped, external
+data never opened) -> inline model-local functions -> shape inference on
+the in-memory model -> flatten (subgraph bodies after their owner) ->
+constant analysis (which tensors are constant, and their roots) -> one
+Layer per node, weights counted at their roots (counting.md "Parameters").
+
+Raises only ``analyzer.ir.LoadError``. Decisions: docs/onnx-decisions.md.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..ir import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
+from . import onnx_ops as ops
+from .onnx_graph import MAX_ELEMENTS, Constants, Flat, FlatNode, GraphError, flatten, inline_functions
+from .onnx_shapes import elements, infer
+
+__all__ = ["load", "KEEP_BYTES", "BUFFER_SUFFIX"]
+
+KEEP_BYTES = 4096
+#: A root read both as a trainable weight and as a buffer (an exporter that
+#: merged a zero bias with a zero running mean) is split in two Weights; the
+#: buffer half is named ``<root><BUFFER_SUFFIX>``.
+BUFFER_SUFFIX = "::buffer"
+
+ROLE_NAMES: dict[str, dict[int, str]] = {
+    "Conv": {1: "kernel", 2: "bias"},
+    "ConvTranspose": {1: "kernel", 2: "bias"},
+    "Gemm": {0: "kernel", 1: "kernel", 2: "bias"},
+    "MatMul": {0: "kernel", 1: "kernel"},
+    "BatchNormalization": {1: "scale", 2: "shift", 3: "running_mean", 4: "running_var"},
+    "LayerNormalization": {1: "scale", 2: "shift"},
+    "InstanceNormalization": {1: "scale", 2: "shift"},
+    "GroupNormalization": {1: "scale", 2: "shift"},
+    "LSTM": {1: "W", 2: "R", 3: "B", 7: "P"},
+    "GRU": {1: "W", 2: "R", 3: "B"},
+    "RNN": {1: "W", 2: "R", 3: "B"},
+    "Gather": {0: "table"},
+    "PRelu": {1: "slope"},
+    "QLinearConv": {3: "kernel", 4: "kernel_scale", 5: "kernel_zero_point", 8: "bias"},
+    "ConvInteger": {1: "kernel", 3: "kernel_zero_point"},
+}
+
+
+def _read(path: str) -> Any:
+    """The model with every tensor payload over KEEP_BYTES dropped.
+
+    Private fallback until ``onnx_wire.read_model`` is committed: loads the
+    protobuf (never external data) and drops large payloads so that the
+    rest of the loader sees exactly what the wire reader returns.
+    """
+    import onnx
+    from onnx import AttributeProto
+
+    try:
+        model = onnx.load(path, load_external_data=False)
+    except Exception as exc:
+        raise LoadError(f"not a readable ONNX model: {_one_line(exc)}", Location(path)) from None
+
+    from .onnx_graph import tensor_nbytes
+
+    def slim(t: Any) -> None:
+        if tensor_nbytes(t) > KEEP_BYTES:
+            for f in ("raw_data",):
+                t.ClearField(f)
+            for f in ("float_data", "int32_data", "int64_data", "double_data",
+                      "uint64_data", "string_data"):
+                t.ClearField(f)
+
+    def graph(g: Any) -> None:
+        for t in g.initializer:
+            slim(t)
+        for n in g.node:
+            node(n)
+
+    def node(n: Any) -> None:
+        for a in n.attribute:
+            if a.type == AttributeProto.TENSOR:
+                slim(a.t)
+            elif a.type == AttributeProto.GRAPH:
+                graph(a.g)
+            elif a.type == AttributeProto.GRAPHS:
+                for g in a.graphs:
+                    graph(g)
+
+    graph(model.graph)
+    for f in model.functions:
+        for n in f.node:
+            node(n)
+    return model
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return (text[:240] + "...") if len(text) > 240 else (text or type(exc).__name__)
+
+
+def load(path: str) -> Model:
+    """Load an .onnx file as a Model. Raises only LoadError."""
+    where = Location(path)
+    if not os.path.isfile(path):
+        raise LoadError("no such file" if not os.path.exists(path) else "not a regular file", where)
+    model = _read(path)
+    try:
+        return _build(path, model)
+    except LoadError:
+        raise
+    except GraphError as exc:
+        raise LoadError(str(exc), where) from None
+    except RecursionError:
+        raise LoadError("the graph nests too deeply", where) from None
+    except Exception as exc:  # a malformed model must never crash the run
+        raise LoadError(f"malformed ONNX model: {_one_line(exc)}", where) from None
+
+
+# --------------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, path: str, flat: Flat, shape_error: str | None) -> None:
+        self.path = path
+        self.flat = flat
+        self.consts = Constants(flat)
+        self.shapes = flat.shapes
+        self.shape_error = shape_error
+        self.diagnostics: list[Diagnostic] = []
+        self.weights: dict[str, Weight] = {}
+        self.trainable_uses: dict[str, bool] = {}
+        self.buffer_uses: dict[str, bool] = {}
+        self.pairs: list[tuple[Layer, FlatNode]] = []
+
+    # ---- helpers
+
+    def shape(self, name: str) -> tuple | None:
+        return self.shapes.get(name) if name else None
+
+    def attr(self, fn: FlatNode, name: str, default: Any = None) -> Any:
+        for a in fn.node.attribute:
+            if a.name == name:
+                return ops.attr_value(a)
+        return default
+
+    def const_shape(self, name: str) -> tuple | None:
+        """Shape of a constant tensor as read: inferred, else its single root's."""
+        s = self.shape(name)
+        if s is not None and all(isinstance(d, int) for d in s):
+            return s
+        roots = self.consts.roots(name)
+        if len(roots) == 1:
+            return self.consts.root_shape(next(iter(roots)))
+        return s
+
+    def location(self, fn: FlatNode) -> Location:
+        return Location(self.path, node_index=fn.node_index, node_name=fn.node_name)
+
+    def diag(self, message: str, layer: str | None, fn: FlatNode | None, kind: str = "unknown-layer") -> None:
+        self.diagnostics.append(Diagnostic(kind, message, layer, self.location(fn) if fn else Location(self.path)))
+
+    # ---- input classification
+
+    def classify(self, fn: FlatNode) -> tuple[list[str], list[tuple[str, int, bool]]]:
+        """(data inputs, weight reads as (tensor, position, trainable role))."""
+        op = fn.op_type
+        if self.consts.constant_node(fn):
+            data = [x for k, x in enumerate(fn.inputs) if x and ops.role(op, k) != ops.AUX]
+            return data, []
+        data: list[str] = []
+        reads: list[tuple[str, int, bool]] = []
+        dynamic: dict[int, str] = {}
+        for p, (s, z) in ops.QUANT_OPERANDS.get(op, {}).items():
+            if p < len(fn.inputs) and self.consts.is_constant(fn.inputs[p]):
+                dynamic[s] = dynamic[z] = ops.BUFFER
+            else:
+                dynamic.setdefault(s, ops.AUX)
+                dynamic.setdefault(z, ops.AUX)
+        for k, x in enumerate(fn.inputs):
+            if not x:
+                continue
+            if not self.consts.is_constant(x):
+                data.append(x)
+                continue
+            role = dynamic.get(k) or ops.role(op, k)
+            if op in ops.MATMUL_LIKE and role == ops.DATA:
+                role = ops.WEIGHT
+            if role == ops.AUX:
+                continue
+            if role == ops.DATA:
+                n = self.consts.tensor_elements(x)
+                if n is None:
+                    sizes = [elements(self.consts.root_shape(r)) for r in self.consts.roots(x)]
+                    if sizes and all(s == 1 for s in sizes):
+                        n = 1
+                if n is not None and n <= 1:
+                    continue  # a literal (epsilon, GELU's 0.5), not a parameter
+            reads.append((x, k, role != ops.BUFFER))
+        return data, reads
+
+    # ---- weights
+
+    def add_root(self, root: str, trainable: bool, layer: str, fn: FlatNode) -> str | None:
+        """Register a root read by a layer; returns the Weight name to list."""
+        if self.consts.is_string(root):
+            return None
+        shape = self.consts.root_shape(root)
+        if shape is None:
+            self.diag(f"layer '{layer}' ({fn.op_type}) reads weight '{root}' whose shape "
+                      f"cannot be determined; it is not counted", layer, fn)
+            return None
+        self.check_dims(root, shape, fn)
+        if elements(shape) == 0:
+            return None
+        name = root
+        if trainable:
+            self.trainable_uses[root] = True
+        else:
+            self.buffer_uses[root] = True
+        if root not in self.weights:
+            self.weights[root] = Weight(root, shape, trainable, self.consts.root_uniform(root))
+        return name
+
+    def check_dims(self, root: str, shape: tuple, fn: FlatNode | None) -> None:
+        if any(d < 0 for d in shape):
+            raise LoadError(f"weight '{root}' has a negative dimension {list(shape)}",
+                            self.location(fn) if fn else Location(self.path))
+        if (elements(shape) or 0) > MAX_ELEMENTS:
+            raise LoadError(f"weight '{root}' has an implausible shape {list(shape)} "
+                            f"(more than 10^15 elements)",
+                            self.location(fn) if fn else Location(self.path))
+
+    # ---- the layers
+
+    def build(self) -> list[Layer]:
+        nodes = self.flat.nodes
+        absorbed, bias_of = self.find_bias_adds(nodes)
+        layers: list[Layer] = []
+        uses: list[tuple[Layer, list[tuple[str, bool, str]]]] = []
+        for fn in nodes:
+            if id(fn) in absorbed:
+                continue
+            data, reads = self.classify(fn)
+            extra_outputs = None
+            if id(fn) in bias_of:
+                add = bias_of[id(fn)]
+                b = next(x for x in add.inputs if x and self.consts.is_constant(x))
+                reads.append((b, 2, True))
+                extra_outputs = list(add.outputs)
+            layer = self.make_layer(fn, data, reads, extra_outputs)
+            root_uses: list[tuple[str, bool, str]] = []
+            for tensor, pos, trainable_role in reads:
+                role_name = ROLE_NAMES.get(fn.op_type, {}).get(pos, "operand")
+                if extra_outputs is not None and pos == 2 and fn.op_type == "MatMul":
+                    role_name = "bias"
+                for root, chain_trainable in self.consts.roots(tensor).items():
+                    name = self.add_root(root, trainable_role and chain_trainable, layer.name, fn)
+                    if name is not None:
+                        root_uses.append((name, trainable_role and chain_trainable, role_name))
+            layers.append(layer)
+            self.pairs.append((layer, fn))
+            uses.append((layer, root_uses))
+        self.assign_weights(uses)
+        self.unused_weights()
+        self.detect_channels_last(layers)
+        return layers
+
+    def assign_weights(self, uses: list[tuple[Layer, list[tuple[str, bool, str]]]]) -> None:
+        split = {r for r in self.weights if r in self.trainable_uses and r in self.buffer_uses}
+        for root in split:
+            w = self.weights[root]
+            w.trainable = True
+            alias = root + BUFFER_SUFFIX
+            self.weights[alias] = Weight(alias, w.shape, False, w.uniform)
+        for root, w in list(self.weights.items()):
+            if root not in split and not root.endswith(BUFFER_SUFFIX):
+                w.trainable = root in self.trainable_uses
+        for layer, root_uses in uses:
+            names: dict[str, None] = {}
+            roles: dict[str, list[str]] = {}
+            for root, trainable, role_name in root_uses:
+                name = root + BUFFER_SUFFIX if (root in split and not trainable) else root
+                names[name] = None
+                roles.setdefault(name, [])
+                if role_name not in roles[name]:
+                    roles[name].append(role_name)
+            layer.weights = list(names)
+            if roles:
+                layer.attrs["weight_roles"] = roles
+
+    def unused_weights(self) -> None:
+        """Initializers and multi-element Constants that nothing reads."""
+        used: set[str] = set()
+        for fn in self.flat.nodes:
+            used.update(x for x in fn.inputs if x)
+        used |= self.flat.graph_outputs
+        candidates = list(self.flat.initializers)
+        candidates += [o for fn in self.flat.nodes if fn.op_type == "Constant"
+                       for o in fn.outputs if o]
+        from onnx import TensorProto
+
+        for root in candidates:
+            if root in self.weights or root in used or self.consts.is_string(root):
+                continue
+            shape = self.consts.root_shape(root)
+            if shape is None:
+                continue
+            self.check_dims(root, shape, None)
+            n = elements(shape)
+            if not n or (root not in self.flat.initializers and n <= 1):
+                continue
+            if self.consts.dtype(root) in (TensorProto.INT64,):
+                continue  # an unread shape/axes/index list: not a weight
+            self.weights[root] = Weight(root, shape, True, self.consts.root_uniform(root))
+
+    def find_bias_adds(self, nodes: list[FlatNode]) -> tuple[set[int], dict[int, FlatNode]]:
+        """MatMul(x, W) + Add(_, b) with b constant: one dense layer."""
+        absorbed: set[int] = set()
+        bias_of: dict[int, FlatNode] = {}
+        for fn in nodes:
+            if fn.op_type != "MatMul" or fn.domain not in ops.DEFAULT_DOMAINS:
+                continue
+            if self.consts.constant_node(fn) or len(fn.inputs) != 2:
+                continue
+            const = [x for x in fn.inputs if self.consts.is_constant(x)]
+            if len(const) != 1:
+                continue
+            out = fn.outputs[0]
+            users = self.consts.consumers.get(out, [])
+            if len(users) != 1 or out in self.flat.graph_outputs:
+                continue
+            add, _ = users[0]
+            if add.op_type != "Add" or add.domain not in ops.DEFAULT_DOMAINS or len(add.inputs) != 2:
+                continue
+            if add.owner != fn.owner:
+                continue
+            other = add.inputs[1] if add.inputs[0] == out else add.inputs[0]
+            if other == out or not self.consts.is_constant(other):
+                continue
+            n = self.consts.tensor_elements(other)
+            w_shape = self.const_shape(const[0])
+            units = w_shape[-1] if w_shape and fn.inputs[1] == const[0] else None
+            if n is None or not (n > 1 or (units is not None and n == units)):
+                continue
+            absorbed.add(id(add))
+            bias_of[id(fn)] = add
+        return absorbed, bias_of
+
+    def make_layer(self, fn: FlatNode, data: list[str], reads: list[tuple[str, int, bool]],
+                   extra_outputs: list[str] | None) -> Layer:
+        op_type = fn.op_type
+        attrs: dict[str, Any] = {"node_index": fn.node_index}
+        raw = {a.name: ops.attr_value(a) for a in fn.node.attribute
+               if a.type not in (5, 10, 11, 13)}  # GRAPH(S)/SPARSE_TENSOR(S) omitted
+        raw = {k: v for k, v in raw.items() if not hasattr(v, "SerializeToString")}
+        if raw:
+            attrs["onnx"] = raw
+        positions = {pos for _, pos, _ in reads}
+        weight_at = {pos: t for t, pos, _ in reads}
+        outputs = list(extra_outputs) if extra_outputs is not None else [o for o in fn.outputs]
+        in_shape = self.shape(data[0]) if data else None
+        out_shape = self.shape(outputs[0]) if outputs and outputs[0] else None
+        rank = None
+        dense = embedding = False
+
+        if op_type in ("Conv", "ConvTranspose", "ConvInteger", "QLinearConv"):
+            wpos = 3 if op_type == "QLinearConv" else 1
+            bpos = 8 if op_type == "QLinearConv" else 2
+            kernel = raw.get("kernel_shape")
+            w_shape = self.const_shape(fn.inputs[wpos]) if len(fn.inputs) > wpos and fn.inputs[wpos] else None
+            if kernel is None and w_shape is not None and len(w_shape) > 2:
+                kernel = list(w_shape[2:])
+            if kernel is not None:
+                rank = len(kernel)
+                attrs["kernel"] = tuple(int(k) for k in kernel)
+            elif in_shape is not None and len(in_shape) > 2:
+                rank = len(in_shape) - 2
+            attrs["groups"] = int(raw.get("group", 1))
+            attrs["bias"] = bpos in positions
+            for key, name in (("strides", "strides"), ("pads", "pads"), ("dilations", "dilations")):
+                if key in raw:
+                    attrs[name] = tuple(raw[key])
+            if w_shape is not None and len(w_shape) >= 2:
+                out_ch = w_shape[0] if op_type != "ConvTranspose" else w_shape[1] * attrs["groups"]
+                attrs["filters"] = int(out_ch)
+        elif op_type in ("MatMul", "Gemm", "QGemm", "MatMulInteger", "QLinearMatMul", "FusedMatMul"):
+            dense = bool(reads) or op_type in ("Gemm", "QGemm")
+            wpos = next((p for p in (1, 3, 0) if p in weight_at and p != 2), None)
+            units = None
+            if out_shape is not None and out_shape and isinstance(out_shape[-1], int):
+                units = out_shape[-1]
+            elif wpos is not None:
+                w_shape = self.const_shape(weight_at[wpos])
+                if w_shape and len(w_shape) >= 2:
+                    if op_type == "Gemm":
+                        units = w_shape[0] if raw.get("transB", 0) else w_shape[1]
+                    elif wpos == 0:
+                        units = w_shape[-2]
+                    else:
+                        units = w_shape[-1]
+            if dense:
+                attrs["units"] = units
+                attrs["bias"] = (2 in positions) if op_type != "QGemm" else (6 in positions)
+                if op_type == "Gemm" and raw.get("transB"):
+                    attrs["transposed_weight"] = True
+        elif op_type == "Gather" and 0 in positions:
+            embedding = True
+            t_shape = self.const_shape(weight_at[0])
+            if t_shape:
+                attrs["vocab"] = t_shape[0]
+                if len(t_shape) > 1:
+                    attrs["units"] = t_shape[-1]
+        elif op_type in ("LSTM", "GRU", "RNN"):
+            attrs["units"] = raw.get("hidden_size")
+            attrs["direction"] = raw.get("direction", "forward")
+            attrs["bias"] = 3 in positions
+            x_shape = self.shape(fn.inputs[0]) if fn.inputs else None
+            layout = raw.get("layout", 0)
+            if x_shape is not None and len(x_shape) == 3:
+                t = x_shape[1] if layout else x_shape[0]
+                if isinstance(t, int):
+                    attrs["sequence_length"] = t
+        elif op_type in ops.POOLS or op_type in ("GlobalAveragePool", "GlobalMaxPool"):
+            if "kernel_shape" in raw:
+                rank = len(raw["kernel_shape"])
+                attrs["kernel"] = tuple(raw["kernel_shape"])
+            elif in_shape is not None and len(in_shape) > 2:
+                rank = len(in_shape) - 2
+        elif op_type in ("BatchNormalization", "LayerNormalization", "InstanceNormalization",
+                         "GroupNormalization"):
+            attrs["bias"] = 2 in positions
+        elif op_type == "Transpose":
+            perm = raw.get("perm")
+            if perm is not None:
+                attrs["perm"] = tuple(perm)
+        elif op_type in ("Flatten",):
+            attrs["axis"] = raw.get("axis", 1)
+        op = ops.normalise(op_type, fn.domain, rank=rank, dense=dense, embedding=embedding)
+        return Layer(
+            name=fn.base_name,
+            op=op,
+            source_op=ops.qualified(op_type, fn.domain),
+            inputs=data,
+            outputs=outputs,
+            input_shape=in_shape,
+            output_shape=out_shape,
+            weights=[],
+            attrs=attrs,
+            location=self.location(fn),
+        )
+
+    def detect_channels_last(self, layers: list[Layer]) -> None:
+        """tf2onnx's NHWC: Transpose perm [0,2,...,n-1,1] of a conv's output."""
+        producers = {o: layer for layer in layers for o in layer.outputs}
+        passthrough = {"relu", "leaky_relu", "sigmoid", "tanh", "clip", "batchnorm", "identity",
+                       "dropout", "add", "mul", "maxpool2d", "avgpool2d", "maxpool1d", "avgpool1d",
+                       "maxpool3d", "avgpool3d", "elu", "selu", "hardswish", "hardsigmoid",
+                       "cast", "max", "min"}
+        for layer in layers:
+            perm = layer.attrs.get("perm")
+            if layer.op != "transpose" or not perm or len(perm) < 3:
+                continue
+            n = len(perm)
+            if tuple(perm) != (0, *range(2, n), 1):
+                continue
+            src = producers.get(layer.inputs[0]) if layer.inputs else None
+            seen = 0
+            while src is not None and src.op in passthrough and seen < 64:
+                src = producers.get(src.inputs[0]) if src.inputs else None
+                seen += 1
+            if src is not None and src.op.startswith("conv"):
+                layer.attrs["channels_last"] = True
+
+    def unknown_ops(self) -> None:
+        """Diagnostics for unknown ops and layers whose output shape is unknown."""
+        from onnx import defs
+
+        for layer, fn in self.pairs:
+            known = True
+            if fn.domain in ops.DEFAULT_DOMAINS or fn.domain in ("ai.onnx.ml", "com.microsoft"):
+                try:
+                    defs.get_schema(fn.op_type, 10**6, fn.domain)
+                except Exception:
+                    known = fn.domain == "com.microsoft" and fn.op_type in ops.ROLES
+            else:
+                known = False
+            if not known:
+                what = "its parameters are taken from its constant inputs"
+                if layer.output_shape is None:
+                    what += " and its output shape is unknown"
+                self.diag(f"layer '{layer.name}' uses unknown op {layer.source_op}: {what}",
+                          layer.name, fn)
+            elif layer.output_shape is None and layer.outputs and self.shape_error is None \
+                    and not self.consts.constant_node(fn):
+                self.diag(f"layer '{layer.name}' ({layer.source_op}): output shape unknown",
+                          layer.name, fn)
+
+
+def _unique_names(layers: list[Layer]) -> None:
+    taken: set[str] = set()
+    counts: dict[str, int] = {}
+    names = [layer.name for layer in layers]
+    base_count: dict[str, int] = {}
+    for n in names:
+        base_count[n] = base_count.get(n, 0) + 1
+    for layer in layers:
+        name = layer.name
+        if name in taken:
+            k = counts.get(name, 0)
+            while True:
+                k += 1
+                candidate = f"{name}_{k}"
+                if candidate not in taken and candidate not in base_count:
+                    break
+            counts[name] = k
+            name = candidate
+        taken.add(name)
+        layer.name = name
+
+
+def _build(path: str, model: Any) -> Model:
+    where = Location(path)
+    if not model.HasField("graph"):
+        raise LoadError("the file holds no graph (not an ONNX model?)", where)
+    if model.ir_version <= 0 and not model.opset_import:
+        raise LoadError("not an ONNX model: no IR version and no opset", where)
+    inlined, origins = inline_functions(model)
+    inferred, shape_error = infer(inlined)
+    if len(inferred.graph.node) != len(origins):  # never expected; be safe
+        inferred, shape_error = inlined, shape_error or "shape inference changed the graph"
+    flat = flatten(inferred, origins)
+    builder = _Builder(path, flat, shape_error)
+    layers = builder.build()
+    _unique_names(layers)  # before diagnostics name them
+    builder.unknown_ops()
+    if shape_error is not None:
+        builder.diagnostics.insert(0, Diagnostic(
+            "unknown-dim", f"shape inference failed: {shape_error}; shapes may be missing",
+            None, where))
+    graph = model.graph
+    init_names = {t.name for t in graph.initializer}
+    inputs = [TensorInfo(i.name, flat.shapes.get(i.name)) for i in graph.input
+              if i.name not in init_names]
+    return Model(
+        path=path,
+        format="onnx",
+        name=graph.name or os.path.splitext(os.path.basename(path))[0],
+        inputs=inputs,
+        layers=layers,
+        weights=builder.weights,
+        batch_dim=True,
+        diagnostics=builder.diagnostics,
+        shapes=dict(flat.shapes),
+    )

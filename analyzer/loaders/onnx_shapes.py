@@ -1,0 +1,88 @@
+"""Shape inference for the ONNX loader.
+
+Runs ``onnx.shape_inference.infer_shapes`` on the in-memory (slim) model,
+never on a path, and turns the results into IR shapes: every dimension of
+the tensor, ints when known, the ``dim_param`` string when symbolic, None
+when unknown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Shape = tuple
+
+
+def dims_of_type(type_proto: Any) -> Shape | None:
+    """IR shape of a TypeProto (tensor types only), None if no rank."""
+    if not type_proto.HasField("tensor_type"):
+        if type_proto.HasField("sparse_tensor_type"):
+            tt = type_proto.sparse_tensor_type
+        else:
+            return None
+    else:
+        tt = type_proto.tensor_type
+    if not tt.HasField("shape"):
+        return None
+    out: list[Any] = []
+    for d in tt.shape.dim:
+        if d.HasField("dim_value"):
+            out.append(int(d.dim_value))
+        elif d.HasField("dim_param") and d.dim_param:
+            out.append(d.dim_param)
+        else:
+            out.append(None)
+    return tuple(out)
+
+
+def infer(model: Any) -> tuple[Any, str | None]:
+    """``(inferred model, error message or None)``.
+
+    Tries with data propagation first (shapes computed from Shape/Slice/
+    Concat chains), then without; on failure returns the model unchanged
+    and the reason, and the loader goes on without the missing shapes.
+    """
+    from onnx import shape_inference
+
+    error = None
+    for data_prop in (True, False):
+        try:
+            return shape_inference.infer_shapes(model, data_prop=data_prop), None
+        except Exception as exc:  # onnx raises several types, C++ errors too
+            error = " ".join(str(exc).split())[:300] or type(exc).__name__
+    return model, error
+
+
+def graph_shapes(graph: Any, rename: Any = None) -> dict[str, Shape | None]:
+    """Shapes of one graph's declared tensors (inputs, outputs, value_info,
+    initializers), keyed by ``rename(name)`` when given."""
+    rename = rename or (lambda n: n)
+    shapes: dict[str, Shape | None] = {}
+    for init in graph.initializer:
+        shapes[rename(init.name)] = tuple(int(d) for d in init.dims)
+    for vi in list(graph.input) + list(graph.value_info) + list(graph.output):
+        shape = dims_of_type(vi.type)
+        key = rename(vi.name)
+        if shape is not None or key not in shapes:
+            shapes[key] = shape
+    return shapes
+
+
+def merge(known: Shape | None, other: Shape | None) -> Shape | None:
+    """The more informative of two shapes of one tensor."""
+    if known is None:
+        return other
+    if other is None or len(other) != len(known):
+        return known
+    return tuple(a if isinstance(a, int) else (b if b is not None else a)
+                 for a, b in zip(known, other))
+
+
+def elements(shape: Shape | None) -> int | None:
+    """Element count when every dimension is a known int."""
+    if shape is None or not all(isinstance(d, int) for d in shape):
+        return None
+    n = 1
+    for d in shape:
+        n *= d
+    return n
