@@ -356,3 +356,31 @@ def test_error_string_has_path_line_and_column(tmp_path):
     with pytest.raises(LoadError) as info:
         load(path)
     assert str(info.value) == f"{path}:3:42: conv2d 'conv3': field 'filters' must be a positive integer, got '256x'"
+
+
+def test_mutated_fixtures_load_or_raise_only_load_error(tmp_path):
+    """Random edits of the shipped files: a model or a one-line LoadError, never another exception."""
+    import random
+
+    from yaml_helpers import FIXTURES
+
+    rng = random.Random(20240601)
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*.yaml"))]
+    pieces = list("[]{}:,-&*!\"' \n#0123456789x") + ["<<: *c3", "!!int ", "- ", "\n  ", "null", "@input"]
+    outcomes = {"loaded": 0, "refused": 0}
+    for index in range(300):
+        text = rng.choice(texts)
+        for _ in range(rng.randint(1, 4)):
+            pos = rng.randrange(len(text))
+            if rng.random() < 0.5:
+                text = text[:pos] + rng.choice(pieces) + text[pos:]
+            else:
+                text = text[:pos] + text[pos + rng.randint(1, 6):]
+        path = write(tmp_path, text, name=f"m{index}.yaml")
+        try:
+            load(path)
+            outcomes["loaded"] += 1
+        except LoadError as error:
+            assert_one_line(error)
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 0 and sum(outcomes.values()) == 300

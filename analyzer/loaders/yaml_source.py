@@ -176,9 +176,12 @@ def _scalar(event: Any, mark: Mark) -> _Node:
             tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
     if tag == _MERGE:
         return _Node("scalar", "<<", mark, _MERGE)
+    construct = _constructor.yaml_constructors.get(tag)
+    if construct is None:  # an implicit tag with no safe meaning ('=')
+        return _Node("scalar", event.value, mark, _STD + "str")
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     try:
-        value = _constructor.construct_object(node, deep=True)
+        value = construct(_constructor, node)
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         problem = getattr(exc, "problem", None) or str(exc)
         raise YamlError(f"cannot read {tag_text(tag)} value '{event.value}': {problem}", mark) from None
