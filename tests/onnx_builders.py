@@ -64,7 +64,8 @@ class GraphBuilder:
         """An initializer. ``fill``: "default" (the builder's ``weights``
         mode), "random", "zeros", None (no payload), a number (all equal),
         or an array of values."""
-        self.inits.append(make_tensor(name, shape, self.weights if fill == "default" else fill,
+        self.inits.append(make_tensor(name, shape,
+                                      self.weights if _is(fill, "default") else fill,
                                       dtype, self.rng))
         return name
 
@@ -126,6 +127,10 @@ def _ir_for_opset(opset: int) -> int:
     return table.get(opset, onnx.IR_VERSION)
 
 
+def _is(fill: Any, word: str) -> bool:
+    return isinstance(fill, str) and fill == word
+
+
 def make_tensor(name: str, shape: Sequence[int], fill: Any, dtype: int = FLOAT,
                 rng: Any = None) -> onnx.TensorProto:
     """A TensorProto: ``fill`` "random" / "zeros" / None (no payload) / a
@@ -138,15 +143,15 @@ def make_tensor(name: str, shape: Sequence[int], fill: Any, dtype: int = FLOAT,
         t.data_type = dtype
         t.dims.extend(shape)
         return t
-    if isinstance(fill, str) and fill == "random":
+    if _is(fill, "random"):
         rng = rng if rng is not None else np.random.default_rng(0)
         if np.issubdtype(np_dtype, np.integer):
             arr = rng.integers(-100, 100, size=shape).astype(np_dtype)
         else:
             arr = rng.standard_normal(size=shape).astype(np_dtype)
-    elif isinstance(fill, str) and fill == "zeros":
+    elif _is(fill, "zeros"):
         arr = np.zeros(shape, dtype=np_dtype)
-    elif isinstance(fill, str) and fill == "ones":
+    elif _is(fill, "ones"):
         arr = np.ones(shape, dtype=np_dtype)
     elif np.isscalar(fill):
         arr = np.full(shape, fill, dtype=np_dtype)

@@ -238,8 +238,11 @@ def _node_inputs_with_refs(n: Any) -> list[str]:
     return names
 
 
-def flatten(model: Any, origins: list[tuple[int, str]]) -> Flat:
-    """The flat node list of a (shape-inferred) model. Raises GraphError."""
+def flatten(model: Any, origins: list[tuple[int, str]],
+            invented: frozenset[str] = frozenset()) -> Flat:
+    """The flat node list of a (shape-inferred) model. Raises GraphError.
+
+    ``invented``: dim_params shape inference made up, reported as None."""
     graph = model.graph
     nodes: list[FlatNode] = []
     inits: dict[str, Any] = {}
@@ -263,7 +266,7 @@ def flatten(model: Any, origins: list[tuple[int, str]]) -> Flat:
         if i.name not in inits:
             define(i.name, "a graph input")
             sources.add(i.name)
-    shapes.update(graph_shapes(graph))
+    shapes.update(graph_shapes(graph, None, invented))
 
     def walk(g_nodes: list[Any], node_origins: list[tuple[int, str]],
              rename: Callable[[str], str], owner: str | None, scope: set[str]) -> None:
@@ -303,7 +306,7 @@ def flatten(model: Any, origins: list[tuple[int, str]]) -> Flat:
                         name = inner_rename(i.name)
                         define(name, f"an input of '{base}'")
                         sources.add(name)
-                shapes.update(graph_shapes(g, inner_rename))
+                shapes.update(graph_shapes(g, inner_rename, invented))
                 walk(list(g.node), [(index, file_name)] * len(g.node), inner_rename, prefix, local)
 
     walk(list(graph.node), origins, lambda x: x, None, set())

@@ -17,7 +17,7 @@ from typing import Any
 from ..ir import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
 from . import onnx_ops as ops
 from .onnx_graph import MAX_ELEMENTS, Constants, Flat, FlatNode, GraphError, flatten, inline_functions
-from .onnx_shapes import elements, infer
+from .onnx_shapes import declared_dim_params, elements, infer, invented_dim_params
 
 __all__ = ["load", "KEEP_BYTES", "BUFFER_SUFFIX"]
 
@@ -526,10 +526,11 @@ def _build(path: str, model: Any) -> Model:
     if model.ir_version <= 0 and not model.opset_import:
         raise LoadError("not an ONNX model: no IR version and no opset", where)
     inlined, origins = inline_functions(model)
+    declared = declared_dim_params(inlined)
     inferred, shape_error = infer(inlined)
     if len(inferred.graph.node) != len(origins):  # never expected; be safe
         inferred, shape_error = inlined, shape_error or "shape inference changed the graph"
-    flat = flatten(inferred, origins)
+    flat = flatten(inferred, origins, invented_dim_params(inferred, declared))
     builder = _Builder(path, flat, shape_error)
     layers = builder.build()
     _unique_names(layers)  # before diagnostics name them

@@ -13,8 +13,11 @@ from typing import Any
 Shape = tuple
 
 
-def dims_of_type(type_proto: Any) -> Shape | None:
-    """IR shape of a TypeProto (tensor types only), None if no rank."""
+def dims_of_type(type_proto: Any, invented: frozenset[str] = frozenset()) -> Shape | None:
+    """IR shape of a TypeProto (tensor types only), None if no rank.
+
+    ``invented``: dim_params that shape inference made up for unknown dims
+    (``unk__0``...), reported as None."""
     if not type_proto.HasField("tensor_type"):
         if type_proto.HasField("sparse_tensor_type"):
             tt = type_proto.sparse_tensor_type
@@ -28,11 +31,37 @@ def dims_of_type(type_proto: Any) -> Shape | None:
     for d in tt.shape.dim:
         if d.HasField("dim_value"):
             out.append(int(d.dim_value))
-        elif d.HasField("dim_param") and d.dim_param:
+        elif d.HasField("dim_param") and d.dim_param and d.dim_param not in invented:
             out.append(d.dim_param)
         else:
             out.append(None)
     return tuple(out)
+
+
+def declared_dim_params(model: Any) -> set[str]:
+    """Every dim_param the file itself declares (anywhere in its graphs)."""
+    found: set[str] = set()
+
+    def graph(g: Any) -> None:
+        for vi in list(g.input) + list(g.output) + list(g.value_info):
+            t = vi.type.tensor_type
+            if t.HasField("shape"):
+                found.update(d.dim_param for d in t.shape.dim if d.dim_param)
+        for n in g.node:
+            for a in n.attribute:
+                if a.HasField("g"):
+                    graph(a.g)
+                for sub in a.graphs:
+                    graph(sub)
+
+    graph(model.graph)
+    return found
+
+
+def invented_dim_params(inferred: Any, declared: set[str]) -> frozenset[str]:
+    """dim_params in the inferred model that inference made up (``unk__N``)."""
+    return frozenset(p for p in declared_dim_params(inferred)
+                     if p not in declared and p.startswith("unk__"))
 
 
 def infer(model: Any) -> tuple[Any, str | None]:
@@ -53,7 +82,8 @@ def infer(model: Any) -> tuple[Any, str | None]:
     return model, error
 
 
-def graph_shapes(graph: Any, rename: Any = None) -> dict[str, Shape | None]:
+def graph_shapes(graph: Any, rename: Any = None,
+                 invented: frozenset[str] = frozenset()) -> dict[str, Shape | None]:
     """Shapes of one graph's declared tensors (inputs, outputs, value_info,
     initializers), keyed by ``rename(name)`` when given."""
     rename = rename or (lambda n: n)
@@ -61,7 +91,7 @@ def graph_shapes(graph: Any, rename: Any = None) -> dict[str, Shape | None]:
     for init in graph.initializer:
         shapes[rename(init.name)] = tuple(int(d) for d in init.dims)
     for vi in list(graph.input) + list(graph.value_info) + list(graph.output):
-        shape = dims_of_type(vi.type)
+        shape = dims_of_type(vi.type, invented)
         key = rename(vi.name)
         if shape is not None or key not in shapes:
             shapes[key] = shape
