@@ -223,3 +223,18 @@ def test_inputs_as_string_or_list_and_multiple_model_inputs(tmp_path):
     assert model.layer("r").inputs == ["right"]
     assert model.layer("both").inputs == ["l", "r"]
     assert model.layer("both").input_shape == (2, 6, 6)
+
+
+def test_loading_yaml_imports_neither_onnx_nor_numpy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from analyzer.loaders import loader_for\n"
+        f"path = {str(FIXTURES / 'resnet18.yaml')!r}\n"
+        "loader_for(path)(path)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('onnx', 'numpy')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
