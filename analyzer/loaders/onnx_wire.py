@@ -24,7 +24,15 @@ import stat
 from typing import TYPE_CHECKING
 
 from ..ir import LoadError, Location
-from .protowire import LEN, VARINT, WireError, encode_varint, iter_fields, wire_type_name
+from .protowire import (
+    LEN,
+    VARINT,
+    WireError,
+    encode_varint,
+    iter_fields,
+    select_fields,
+    wire_type_name,
+)
 
 if TYPE_CHECKING:  # onnx is imported on first use, not when this module is
     import onnx
@@ -102,6 +110,7 @@ class _Slimmer:
         self.keep_bytes = keep_bytes
         self.dropped = 0  # tensors whose payload was dropped
         self.has_graph = False
+        self.has_opset = False
 
     def message(self, start: int, end: int, kind: int, depth: int) -> tuple[list, int] | None:
         """Rewrite the message at ``buf[start:end]``.
@@ -120,11 +129,15 @@ class _Slimmer:
         length = 0
         run_start = start  # start of the pending unchanged run
         changed = False
-        for number, wire_type, field_start, value_start, value_end in iter_fields(
-            self.buf, start, end
-        ):
-            if kind == _MODEL:
+        if kind == _MODEL:
+            fields = list(iter_fields(self.buf, start, end))
+            for number, wire_type, field_start, _vs, _ve in fields:
                 self.check_model_field(number, wire_type, field_start)
+                if number == 8:
+                    self.has_opset = True
+        else:
+            fields = select_fields(self.buf, start, end, children)
+        for number, wire_type, field_start, value_start, value_end in fields:
             child = children.get(number)
             if child is None:
                 continue
@@ -214,6 +227,10 @@ def slim_bytes(buf, keep_bytes: int = 4096) -> bytes:
     result = slimmer.message(0, len(buf), _MODEL, 0)
     if not slimmer.has_graph:
         raise _BadModel("not an ONNX model: no graph")
+    if not slimmer.has_opset:
+        # onnx.proto: "All ModelProtos MUST have at least one entry" (and a
+        # file cut right after its graph would otherwise pass for a model).
+        raise _BadModel("not an ONNX model: no opset_import")
     if result is None:
         return bytes(buf)
     chunks, length = result
@@ -262,7 +279,7 @@ def read_model(path: str, keep_bytes: int = 4096) -> "onnx.ModelProto":
     except LoadError:
         raise
     except WireError as exc:
-        raise LoadError(f"not a valid ONNX file: malformed protobuf ({exc})", where) from None
+        raise LoadError(f"not a valid ONNX file (truncated or corrupt protobuf): {exc}", where) from None
     except _BadModel as exc:
         raise LoadError(_one_line(exc), where) from None
     except MemoryError:

@@ -145,3 +145,61 @@ def iter_fields(buf, start: int, end: int) -> Iterator[tuple[int, int, int, int,
             raise WireError(f"invalid wire type {wire_type} in field {field_number}", field_start)
         yield field_number, wire_type, field_start, value_start, value_end
         pos = value_end
+
+
+def select_fields(
+    buf, start: int, end: int, wanted
+) -> list[tuple[int, int, int, int, int]]:
+    """The fields of ``buf[start:end]`` whose number is in ``wanted``.
+
+    Same tuples as ``iter_fields`` and the same checks on every field,
+    wanted or not; it is ``iter_fields`` with the one-byte cases inlined,
+    for the hot loop over a graph's nodes (about twice as fast).
+    """
+    out = []
+    append = out.append
+    pos = start
+    while pos < end:
+        field_start = pos
+        key = buf[pos]
+        if key < 0x80:
+            pos += 1
+        else:
+            key, pos = read_varint(buf, pos, end)
+        wire_type = key & 7
+        if wire_type == LEN:
+            if pos < end and buf[pos] < 0x80:
+                length = buf[pos]
+                value_start = pos + 1
+            else:
+                length, value_start = read_varint(buf, pos, end)
+            value_end = value_start + length
+            if value_end > end:
+                raise WireError(
+                    f"length prefix ({length} bytes) runs past the end of its message",
+                    pos,
+                )
+        elif wire_type == VARINT:
+            value_start = pos
+            if pos < end and buf[pos] < 0x80:
+                value_end = pos + 1
+            else:
+                _, value_end = read_varint(buf, pos, end)
+        else:
+            # Rare in the messages walked: let the general code check it.
+            number, wire_type, field_start, value_start, value_end = next(
+                iter_fields(buf, field_start, end)
+            )
+            if number in wanted:
+                append((number, wire_type, field_start, value_start, value_end))
+            pos = value_end
+            continue
+        number = key >> 3
+        if number == 0:
+            raise WireError("field number 0", field_start)
+        if number >= 1 << 29:
+            raise WireError(f"field number {number} out of range", field_start)
+        if number in wanted:
+            append((number, wire_type, field_start, value_start, value_end))
+        pos = value_end
+    return out
