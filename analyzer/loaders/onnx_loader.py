@@ -47,51 +47,12 @@ ROLE_NAMES: dict[str, dict[int, str]] = {
 
 
 def _read(path: str) -> Any:
-    """The model with every tensor payload over KEEP_BYTES dropped.
+    """The model with every tensor payload over KEEP_BYTES dropped (dims,
+    data_type, name and external_data entries kept; nothing the model names
+    is opened). The one place the loader touches the file."""
+    from .onnx_wire import read_model
 
-    Private fallback until ``onnx_wire.read_model`` is committed: loads the
-    protobuf (never external data) and drops large payloads so that the
-    rest of the loader sees exactly what the wire reader returns.
-    """
-    import onnx
-    from onnx import AttributeProto
-
-    try:
-        model = onnx.load(path, load_external_data=False)
-    except Exception as exc:
-        raise LoadError(f"not a readable ONNX model: {_one_line(exc)}", Location(path)) from None
-
-    from .onnx_graph import tensor_nbytes
-
-    def slim(t: Any) -> None:
-        if tensor_nbytes(t) > KEEP_BYTES:
-            for f in ("raw_data",):
-                t.ClearField(f)
-            for f in ("float_data", "int32_data", "int64_data", "double_data",
-                      "uint64_data", "string_data"):
-                t.ClearField(f)
-
-    def graph(g: Any) -> None:
-        for t in g.initializer:
-            slim(t)
-        for n in g.node:
-            node(n)
-
-    def node(n: Any) -> None:
-        for a in n.attribute:
-            if a.type == AttributeProto.TENSOR:
-                slim(a.t)
-            elif a.type == AttributeProto.GRAPH:
-                graph(a.g)
-            elif a.type == AttributeProto.GRAPHS:
-                for g in a.graphs:
-                    graph(g)
-
-    graph(model.graph)
-    for f in model.functions:
-        for n in f.node:
-            node(n)
-    return model
+    return read_model(path, keep_bytes=KEEP_BYTES)
 
 
 def _one_line(exc: BaseException) -> str:
