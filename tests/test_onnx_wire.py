@@ -546,3 +546,58 @@ def test_property_read_model_matches_reference_for_random_payload_sizes(specs, k
             )
             assert payload_size(after) == 0
 
+
+
+# --- unpacked repeated values (legal protobuf, never written by onnx) ------------
+
+
+def _key(number: int, wire_type: int) -> bytes:
+    return bytes([number << 3 | wire_type])
+
+
+def _len_field(number: int, payload: bytes) -> bytes:
+    return _key(number, 2) + _varint(len(payload)) + payload
+
+
+def _varint(value: int) -> bytes:
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def unpacked_tensor_bytes(name: str, n: int) -> dict[str, bytes]:
+    """Serialized TensorProtos whose values are unpacked fields, one per element."""
+    head = _key(1, 0) + _varint(n)  # dims: [n], unpacked too
+    named = _len_field(8, name.encode())
+    values = RNG.integers(-(2**40), 2**40, n).tolist()
+    return {
+        "float_data": head + _key(2, 0) + b"\x01" + b"".join(
+            _key(4, 5) + np.float32(v).tobytes() for v in values
+        ) + named,
+        "double_data": head + _key(2, 0) + b"\x0b" + named + b"".join(
+            _key(10, 1) + np.float64(v).tobytes() for v in values
+        ),
+        "int64_data": head + _key(2, 0) + b"\x07" + named + b"".join(_key(7, 0) + _varint(v) for v in values),
+        # a packed part, then an unpacked part: parsers concatenate them
+        "int32_mixed": head + _key(2, 0) + b"\x06" + named + _len_field(
+            5, b"".join(_varint(v % 1000) for v in values[: n // 2])
+        ) + b"".join(_key(5, 0) + _varint(v % 1000) for v in values[n // 2 :]),
+    }
+
+
+@pytest.mark.parametrize("n", [10, 5000])
+@pytest.mark.parametrize("encoding", ["float_data", "double_data", "int64_data", "int32_mixed"])
+def test_unpacked_values_are_read_and_dropped_like_packed_ones(tmp_path, encoding, n):
+    tensor = unpacked_tensor_bytes("w", n)[encoding]
+    graph = _len_field(5, tensor) + _len_field(2, b"g")
+    data = _len_field(7, graph) + _len_field(8, _key(2, 0) + b"\x11")
+    path = tmp_path / "unpacked.onnx"
+    path.write_bytes(data)
+    slim = assert_matches_reference(str(path))
+    (t,) = slim.graph.initializer
+    assert (t.name, list(t.dims)) == ("w", [n])
+    assert payload_dropped(t) == (n > 1000)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import mmap
 import os
 import stat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from ..ir import LoadError, Location
 from .protowire import (
@@ -31,6 +31,7 @@ from .protowire import (
     encode_varint,
     iter_fields,
     select_fields,
+    skip_scalar_run,
     wire_type_name,
 )
 
@@ -98,10 +99,8 @@ _MODEL_WIRE_TYPES = {
 }
 
 
-class _BadModel(Exception):
+class _BadModel(ValueError):
     """A structural problem found by the walk (not a wire-format one)."""
-
-
 
 
 class _Slimmer:
@@ -172,27 +171,38 @@ class _Slimmer:
         return chunks, length
 
     def tensor(self, start: int, end: int) -> tuple[list, int] | None:
-        fields = list(iter_fields(self.buf, start, end))
         payload = 0
-        for number, _wt, _fs, value_start, value_end in fields:
+        for number, field_start, value_start, value_end in self.tensor_fields(start, end):
             if number in PAYLOAD_FIELDS:
                 payload += value_end - value_start
         if payload <= self.keep_bytes:
             return None
         self.dropped += 1
-        chunks: list = []
-        length = 0
-        run_start = start
-        for number, _wt, field_start, _vs, value_end in fields:
-            if number in PAYLOAD_FIELDS:
-                if field_start > run_start:
-                    chunks.append((run_start, field_start))
-                    length += field_start - run_start
-                run_start = value_end
-        if end > run_start:
-            chunks.append((run_start, end))
-            length += end - run_start
-        return chunks, length
+        # The fields kept (dims, data_type, name...) are a few bytes: copy
+        # them, so that a hostile tensor of many tiny fields costs its size
+        # in memory, not a list entry per field.
+        kept = bytearray()
+        for number, field_start, _vs, value_end in self.tensor_fields(start, end):
+            if number not in PAYLOAD_FIELDS:
+                kept += self.buf[field_start:value_end]
+        return [bytes(kept)], len(kept)
+
+    def tensor_fields(self, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+        """``(number, field_start, value_start, value_end)`` for each field of a
+        TensorProto; a run of unpacked payload scalars comes as one field whose
+        value spans the whole run, tags included."""
+        buf = self.buf
+        pos = start
+        while pos < end:
+            number, wire_type, field_start, value_start, value_end = next(
+                iter_fields(buf, pos, end)
+            )
+            if wire_type != LEN and number in PAYLOAD_FIELDS:
+                key = buf[field_start:value_start]
+                value_start = field_start
+                value_end = skip_scalar_run(buf, field_start, end, key, wire_type)
+            yield number, field_start, value_start, value_end
+            pos = value_end
 
     def check_model_field(self, number: int, wire_type: int, field_start: int) -> None:
         expected = _MODEL_WIRE_TYPES.get(number)

@@ -15,6 +15,7 @@ Wire format reference: https://protobuf.dev/programming-guides/encoding/
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 VARINT = 0
@@ -203,3 +204,53 @@ def select_fields(
             append((number, wire_type, field_start, value_start, value_end))
         pos = value_end
     return out
+
+
+#: Elements checked per step when skipping a run, to bound the temporaries.
+_RUN_STEP = 1 << 16
+_VARINT_RUNS: dict[bytes, re.Pattern] = {}
+
+
+def skip_scalar_run(buf, pos: int, end: int, key: bytes, wire_type: int) -> int:
+    """Where a run of unpacked repeated scalars starting at ``pos`` ends.
+
+    A run is consecutive fields that all start with the same ``key`` (field
+    number and wire type) and hold one scalar each: what a writer emits for
+    a repeated number field without ``packed``. ONNX writers pack them, but
+    a reader must accept both, and stepping over a 500 MB run field by field
+    in Python would take minutes. Fixed-width runs are checked with strided
+    slices, varint runs with a regular expression, both in C, a bounded
+    number of elements at a time. The first element at ``pos`` is assumed
+    well-formed (``iter_fields`` checked it); anything after the run is left
+    for the caller to check.
+    """
+    if wire_type in (I32, I64) and len(key) == 1:
+        stride = 1 + (4 if wire_type == I32 else 8)
+        while True:
+            n = min((end - pos) // stride, _RUN_STEP)
+            if n == 0:
+                return pos
+            tags = buf[pos : pos + n * stride : stride]
+            same = n - len(tags.lstrip(key))
+            pos += same * stride
+            if same < n:
+                return pos
+    if wire_type == VARINT:
+        pattern = _VARINT_RUNS.get(key)
+        if pattern is None:
+            element = re.escape(key) + rb"[\x80-\xff]{0,9}[\x00-\x7f]"
+            pattern = re.compile(b"(?:" + element + b"){0,%d}" % _RUN_STEP, re.DOTALL)
+            _VARINT_RUNS[key] = pattern
+        while True:
+            match = pattern.match(buf, pos, end)
+            step_end = match.end()
+            del match
+            if step_end == pos:
+                return pos
+            pos = step_end
+    # Anything else: one field at a time.
+    width = len(key)
+    while pos + width <= end and buf[pos : pos + width] == key:
+        _, _, _, _, value_end = next(iter_fields(buf, pos, end))
+        pos = value_end
+    return pos
