@@ -61,6 +61,45 @@ def config_fingerprint(selected: list[str] | tuple[str, ...] = (),
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def code_fingerprint(modules: list[str]) -> str:
+    """Size and mtime of every ``.py`` file of the given imported packages.
+
+    The version number does not change while someone edits a rule in a
+    checkout (an editable install); this does, so the cache never serves a
+    result computed by older code. A few dozen ``stat`` calls.
+    """
+    import sys
+
+    seen: list[tuple[str, int, int]] = []
+    folders = set()
+    for name in sorted(set(modules)):
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if not file:
+            continue
+        folder = os.path.dirname(file) if hasattr(module, "__path__") else None
+        if folder is None:
+            try:
+                st = os.stat(file)
+            except OSError:
+                continue
+            seen.append((file, st.st_mtime_ns, st.st_size))
+        else:
+            folders.add(folder)
+    for folder in sorted(folders):
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for fname in sorted(files):
+                if fname.endswith(".py"):
+                    full = os.path.join(root, fname)
+                    try:
+                        st = os.stat(full)
+                    except OSError:
+                        continue
+                    seen.append((full, st.st_mtime_ns, st.st_size))
+    return hashlib.sha256(repr(seen).encode("utf-8")).hexdigest()
+
+
 def default_cache_dir(config_source: Path | None, cwd: Path) -> Path:
     """``.paramlint_cache`` beside the configuration file, or in ``cwd``."""
     base = Path(config_source).resolve().parent if config_source else Path(cwd)
@@ -78,9 +117,10 @@ class Cache:
         self._prepared = False
 
     def key(self, path: str, file_digest: str, fingerprint: str) -> str:
-        # The path is part of the key: a report names its file, so two
-        # copies of one model get an entry each.
-        text = "\0".join((str(ENTRY_FORMAT), __version__, fingerprint,
+        # The path (as given, and absolute) is part of the key: a report
+        # names its file, so two copies of one model, or one file named from
+        # two folders, get an entry each.
+        text = "\0".join((str(ENTRY_FORMAT), __version__, fingerprint, path,
                           os.path.normcase(os.path.abspath(path)), file_digest))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -124,7 +164,7 @@ class Cache:
             entry = self._entry(key)
             entry.parent.mkdir(exist_ok=True)
             text = json.dumps({"format": ENTRY_FORMAT, "key": key, "report": report.to_dict()},
-                              sort_keys=True, separators=(",", ":"))
+                              separators=(",", ":"))  # keep key order: output is identical
             _atomic_write(entry, text)
         except (OSError, TypeError, ValueError):
             return False

@@ -2,56 +2,210 @@
 
 Loaders, formats and onnx are imported only when a run needs them, so a
 pre-commit hook on YAML files starts about as fast as ``import yaml, click``.
+
+A run: configuration (discovered or ``--config``, then command-line
+overrides) -> files (folders walked, ``exclude`` honoured) -> the engine
+(through the content-hash cache) -> suppressions (``# noqa``,
+per-file/per-layer ignores, a baseline) -> a format -> an exit status:
+0 pass, 1 findings at or above the fail level, 2 paramlint could not do
+its job (bad command line or configuration, a bad baseline, a broken
+plugin, an internal error).
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 
 from . import __version__
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def _settings(max_params, max_layer_params):
-    from .engine import Settings
-
-    budget = {k: v for k, v in (("max-params", max_params), ("max-layer-params", max_layer_params))
-              if v is not None}
-    return Settings(options={"PRM101": budget} if budget else {})
+class Abort(Exception):
+    """paramlint cannot do its job: one line on stderr, exit 2."""
 
 
-def _run(paths, settings):
-    from .engine import analyze
-    from .files import collect
+def _guarded(func):
+    """Exit 2 with one line for a known problem, with a traceback for a bug."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from .baseline import BaselineError
+        from .config import ConfigError
+
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, BaselineError, Abort) as exc:
+            click.echo(f"paramlint: error: {exc}", err=True)
+            sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug: say so, show where, exit 2 not 1
+            click.echo(f"paramlint: internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo(traceback.format_exc(), err=True, nl=False)
+            sys.exit(2)
+
+    return wrapper
+
+
+def _codes(values: tuple[str, ...]) -> list[str]:
+    """``--select A,B --select C`` -> ["A", "B", "C"]."""
+    return [c.strip() for v in values for c in v.split(",") if c.strip()]
+
+
+@dataclass
+class Run:
+    registry: object
+    config: object
+    reports: list
+    suppressed: Counter = field(default_factory=Counter)
+
+
+def _collect(paths: list[str], config) -> list[str]:
+    """Files to analyse, stable order, each once; ``exclude`` applies to
+    files named on the command line too (pre-commit names them)."""
+    from .config import excluded
+    from .files import SKIP_DIRS
+    from .loaders import suffixes
+
+    known = suffixes()
+    out: dict[str, None] = {}
+    for path in paths:
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS
+                                 and not excluded(os.path.join(root, d), config))
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    if name.lower().endswith(known) and not excluded(full, config):
+                        out[os.path.normpath(full)] = None
+        elif not excluded(path, config):
+            out[os.path.normpath(path)] = None
+    return list(out)
+
+
+def _default_paths(config, cwd: Path) -> list[str]:
+    if not config.paths:
+        return ["."]
+    out = []
+    for p in config.paths:
+        full = os.path.normpath(os.path.join(config.base, p))
+        rel = os.path.relpath(full, cwd)
+        out.append(full if rel.startswith("..") else rel)
+    return out
+
+
+class _EngineCache:
+    """The engine's get(path)/put(path, report) over the content-hash Cache."""
+
+    def __init__(self, cache, fingerprint: str) -> None:
+        self.cache = cache
+        self.fingerprint = fingerprint
+        self.seen: dict[str, tuple[str, int, int]] = {}
+
+    def get(self, path: str):
+        from .cache import file_digest
+
+        try:
+            st = os.stat(path)
+            digest = file_digest(path)
+        except OSError:
+            return None  # the loader reports it; nothing to cache
+        self.seen[path] = (digest, st.st_mtime_ns, st.st_size)
+        return self.cache.get(path, digest, self.fingerprint)
+
+    def put(self, path: str, report) -> None:
+        known = self.seen.get(path)
+        if known is None or _transient(report):
+            return
+        try:
+            st = os.stat(path)
+        except OSError:
+            return
+        if (st.st_mtime_ns, st.st_size) != known[1:]:
+            return  # changed while we read it: the next run will see it
+        self.cache.put(path, known[0], self.fingerprint, report)
+
+
+def _transient(report) -> bool:
+    """Results of a crash or exhausted memory are not worth remembering."""
+    error = str(report.document.get("error") or "")
+    return (any(f.extra.get("internal_error") for f in report.findings)
+            or "internal error" in error or "out of memory" in error)
+
+
+def _analyze(paths, *, config_file, select, ignore, extend_select, no_cache, cache_dir,
+             max_params, max_layer_params, fail_on=None) -> Run:
+    from .config import enabled, load_config, options_for, validate
+    from .engine import Settings, analyze
     from .plugins import discover
+    from .suppress import apply_ignores, apply_noqa, read_lines
 
+    cwd = Path.cwd()
+    config = load_config(Path(config_file) if config_file else None, cwd)
+    if select:
+        config.select = _codes(select)
+    config.ignore = [*config.ignore, *_codes(ignore)]
+    config.extend_select = [*config.extend_select, *_codes(extend_select)]
+    if fail_on:
+        config.fail_on = fail_on
     registry = discover()
     for error in registry.errors:
         click.echo(f"paramlint: {error}", err=True)
-    files = collect(paths or ["."])
-    return registry, analyze(files, settings)
+    validate(config, registry.rules)
+
+    selected = frozenset(r.code for r in registry.rules if enabled(r.code, config))
+    options = {r.code: options_for(r, config) for r in registry.rules}
+    budget = {k: v for k, v in (("max-params", max_params),
+                                ("max-layer-params", max_layer_params)) if v is not None}
+    if budget:
+        options["PRM101"] = {**options.get("PRM101", {}), **budget}
+    settings = Settings(enabled=selected, options=options)
+
+    files = _collect(list(paths) or _default_paths(config, cwd), config)
+    cache = None
+    if not no_cache:
+        from .cache import Cache, code_fingerprint, config_fingerprint, default_cache_dir
+
+        folder = Path(cache_dir) if cache_dir else default_cache_dir(config.source, cwd)
+        modules = {"analyzer"} | {r.check.__module__.split(".")[0] for r in registry.rules}
+        fingerprint = config_fingerprint(sorted(selected), options, {"sources": registry.sources},
+                                         code=code_fingerprint(sorted(modules)))
+        cache = _EngineCache(Cache(folder), fingerprint)
+    reports = analyze(files, settings, cache=cache)
+
+    suppressed: Counter = Counter()
+    out = []
+    for report in reports:
+        if report.path.lower().endswith(YAML_SUFFIXES) and any(
+                f.line is not None for f in report.findings):
+            report = apply_noqa(report, read_lines(report.path), suppressed)
+        out.append(apply_ignores(report, config, suppressed))
+    return Run(registry, config, out, suppressed)
 
 
 def _exit_status(reports, fail_on: str, plugin_errors: bool) -> int:
+    if plugin_errors:
+        return 2
     threshold = SEVERITY_RANK[fail_on]
-    failing = any(SEVERITY_RANK.get(f.severity, 2) >= threshold for r in reports for f in r.findings)
-    status = 1 if failing else 0
-    return 2 if plugin_errors else status
+    failing = any(SEVERITY_RANK.get(f.severity, 2) >= threshold
+                  for r in reports for f in r.findings)
+    return 1 if failing else 0
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paramlint")
 def main() -> None:
     """Static analysis of neural-network architectures (ONNX and YAML)."""
-
-
-budget_options = [
-    click.option("--max-params", type=click.IntRange(min=0), help="PRM101: budget for the model's params."),
-    click.option("--max-layer-params", type=click.IntRange(min=0), help="PRM101: budget for any layer's params."),
-]
 
 
 def _with(options):
@@ -62,47 +216,114 @@ def _with(options):
     return wrap
 
 
+common_options = [
+    click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                 help="Configuration file (default: the nearest pyproject.toml with "
+                      "[tool.paramlint], or paramlint.toml)."),
+    click.option("--select", multiple=True, metavar="CODES",
+                 help="Rules to enable, comma-separated codes or prefixes (replaces `select`)."),
+    click.option("--ignore", multiple=True, metavar="CODES",
+                 help="Rules to disable (added to `ignore`)."),
+    click.option("--extend-select", multiple=True, metavar="CODES",
+                 help="Rules to enable on top of the selection."),
+    click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache."),
+    click.option("--cache-dir", type=click.Path(file_okay=False),
+                 help="Cache folder (default: .paramlint_cache beside the configuration)."),
+    click.option("--max-params", type=click.IntRange(min=0),
+                 help="PRM101: budget for the model's params."),
+    click.option("--max-layer-params", type=click.IntRange(min=0),
+                 help="PRM101: budget for any layer's params."),
+]
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--output-format", "-f", "output_format", default="text",
+@click.option("--output-format", "-f", "output_format", default="text", show_default=True,
               type=click.Choice(["text", "json", "sarif", "github", "gitlab", "junit"]))
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="warning",
-              show_default=True, help="Lowest severity that makes the run fail.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
+              help="Lowest severity that makes the run fail (default: `fail-on`, or warning).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
-@click.option("--quiet", "-q", is_flag=True, help="Print findings only when a format needs them.")
-@click.option("--statistics", is_flag=True, help="Count findings per rule.")
-@_with(budget_options)
-def check(paths, output_format, fail_on, exit_zero, quiet, statistics, max_params, max_layer_params):
+@click.option("--quiet", "-q", is_flag=True, help="Text format: print nothing, just set the status.")
+@click.option("--statistics", is_flag=True,
+              help="Count findings per rule, and how many were suppressed.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Record today's findings in FILE and exit 0.")
+@click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Report only findings that FILE does not record.")
+@_with(common_options)
+@_guarded
+def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_baseline, baseline,
+          config_file, select, ignore, extend_select, no_cache, cache_dir, max_params,
+          max_layer_params):
     """Lint model files and folders; the exit status says pass or fail."""
     from . import formats
 
-    registry, reports = _run(paths, _settings(max_params, max_layer_params))
+    if write_baseline and baseline:
+        raise click.UsageError("--write-baseline and --baseline cannot be combined")
+    run = _analyze(paths, config_file=config_file, select=select, ignore=ignore,
+                   extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
+                   max_params=max_params, max_layer_params=max_layer_params, fail_on=fail_on)
+    reports = run.reports
+    if write_baseline:
+        from .baseline import write_baseline as write
+
+        written = write(write_baseline, reports)
+        click.echo(f"paramlint: recorded {len(written)} finding(s) of {len(reports)} file(s) "
+                   f"in {write_baseline}", err=True)
+        sys.exit(2 if run.registry.errors else 0)
+    baseline_hidden = 0
+    if baseline:
+        from .baseline import filter_new, load_baseline
+
+        before = sum(len(r.findings) for r in reports)
+        reports = filter_new(reports, load_baseline(baseline))
+        baseline_hidden = before - sum(len(r.findings) for r in reports)
+
     module = formats.get(output_format, formats.CHECK_FORMATS)
     text = module.render(reports, quiet=quiet, show_statistics=statistics,
-                         rules=rule_metadata(registry.rules), version=__version__)
+                         rules=rule_metadata(run.registry.rules), version=__version__)
     if text:
-        click.echo(text)
-    status = _exit_status(reports, fail_on, bool(registry.errors))
+        click.echo(text.rstrip("\n"))
+    if statistics:
+        if output_format != "text":  # the text format counts per rule itself
+            from .formats.findings_text import statistics as per_rule
+
+            for line in per_rule([f for r in reports for f in r.findings]):
+                click.echo(line, err=True)
+        noted = sum(run.suppressed.values())
+        if noted or baseline_hidden:
+            parts = [f"{noted} by noqa or ignores"] if noted else []
+            if baseline_hidden:
+                parts.append(f"{baseline_hidden} by the baseline")
+            line = f"Suppressed: {', '.join(parts)}."
+            # Machine formats keep stdout parseable.
+            click.echo(line, err=output_format != "text")
+    status = _exit_status(reports, run.config.fail_on, bool(run.registry.errors))
     sys.exit(0 if exit_zero and status == 1 else status)
 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "-f", "output_format", default="text",
+@click.option("--format", "-f", "output_format", default="text", show_default=True,
               type=click.Choice(["text", "json", "markdown"]))
-@_with(budget_options)
-def report(paths, output_format, max_params, max_layer_params):
+@_with(common_options)
+@_guarded
+def report(paths, output_format, config_file, select, ignore, extend_select, no_cache, cache_dir,
+           max_params, max_layer_params):
     """Print each model's layers, parameter counts, sharing figures and findings.
 
     Exits 1 only when a file could not be loaded: a report informs, `check` gates.
     """
     from . import formats
 
-    registry, reports = _run(paths, _settings(max_params, max_layer_params))
+    run = _analyze(paths, config_file=config_file, select=select, ignore=ignore,
+                   extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
+                   max_params=max_params, max_layer_params=max_layer_params)
     module = formats.get(output_format, formats.REPORT_FORMATS)
-    click.echo(module.render(reports, rules=rule_metadata(registry.rules), version=__version__))
-    failed = any(r.failed for r in reports)
-    sys.exit(2 if registry.errors else 1 if failed else 0)
+    click.echo(module.render(run.reports, rules=rule_metadata(run.registry.rules),
+                             version=__version__).rstrip("\n"))
+    failed = any(r.failed for r in run.reports)
+    sys.exit(2 if run.registry.errors else 1 if failed else 0)
 
 
 def rule_metadata(rules) -> list[dict]:
