@@ -394,7 +394,7 @@ def resnet_graph(bn: str = "unfused", *, blocks: Sequence[int] = RESNET18_BLOCKS
             cin = cout
     x = b.node("GlobalAveragePool", [x], name="/avgpool/GlobalAveragePool")
     x = flatten(b, x)
-    x = gemm(b, x, 512, 1000, scope="/fc")
+    x = gemm(b, x, cin, 1000, scope="/fc")
     b.output(x, [batch, 1000])
     return b.model()
 

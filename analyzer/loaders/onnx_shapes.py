@@ -64,13 +64,20 @@ def invented_dim_params(inferred: Any, declared: set[str]) -> frozenset[str]:
                      if p not in declared and p.startswith("unk__"))
 
 
-def infer(model: Any) -> tuple[Any, str | None]:
-    """``(inferred model, error message or None)``.
+#: Ops whose first output has their first input's shape: used when onnx's
+#: inference leaves them without one (function-defined ops such as
+#: GroupNormalization in some opsets), so the shapes downstream resume.
+SAME_SHAPE = frozenset({
+    "GroupNormalization", "LayerNormalization", "InstanceNormalization",
+    "BatchNormalization", "RMSNormalization", "SimplifiedLayerNormalization",
+    "SkipLayerNormalization", "SkipSimplifiedLayerNormalization", "Gelu", "FastGelu",
+    "BiasGelu", "QuickGelu", "Mish", "Swish", "HardSwish", "Relu", "LeakyRelu", "Sigmoid",
+    "Tanh", "Elu", "Selu", "Celu", "Softplus", "Softsign", "HardSigmoid", "Dropout",
+    "Identity", "Softmax", "LogSoftmax", "LpNormalization", "MeanVarianceNormalization",
+})
 
-    Tries with data propagation first (shapes computed from Shape/Slice/
-    Concat chains), then without; on failure returns the model unchanged
-    and the reason, and the loader goes on without the missing shapes.
-    """
+
+def _run(model: Any) -> tuple[Any, str | None]:
     from onnx import shape_inference
 
     error = None
@@ -80,6 +87,48 @@ def infer(model: Any) -> tuple[Any, str | None]:
         except Exception as exc:  # onnx raises several types, C++ errors too
             error = " ".join(str(exc).split())[:300] or type(exc).__name__
     return model, error
+
+
+def _fill_same_shape(model: Any) -> bool:
+    """Give SAME_SHAPE nodes left without an output shape their input's
+    type (top-level graph); True if any was added."""
+    g = model.graph
+    types = {vi.name: vi for vi in list(g.input) + list(g.value_info) + list(g.output)}
+    added = False
+    for n in g.node:
+        if n.op_type not in SAME_SHAPE or n.domain not in ("", "ai.onnx", "com.microsoft"):
+            continue
+        if not n.input or not n.output or not n.output[0]:
+            continue
+        src = types.get(n.input[0])
+        if src is None or dims_of_type(src.type) is None:
+            continue
+        out = types.get(n.output[0])
+        if out is not None and dims_of_type(out.type) is not None:
+            continue
+        vi = g.value_info.add()
+        vi.CopyFrom(src)
+        vi.name = n.output[0]
+        types[vi.name] = vi
+        added = True
+    return added
+
+
+def infer(model: Any) -> tuple[Any, str | None]:
+    """``(inferred model, error message or None)``.
+
+    Tries with data propagation first (shapes computed from Shape/Slice/
+    Concat chains), then without; on failure returns the model unchanged
+    and the reason, and the loader goes on without the missing shapes.
+    Shape-preserving ops that onnx leaves without a shape get their
+    input's, and inference runs again (a few rounds at most).
+    """
+    inferred, error = _run(model)
+    for _ in range(3):
+        if error is not None or not _fill_same_shape(inferred):
+            break
+        inferred, error = _run(inferred)
+    return inferred, error
 
 
 def graph_shapes(graph: Any, rename: Any = None,
