@@ -34,13 +34,10 @@ layers:
 """
 
 
-def run(*args, cwd: Path | None = None) -> "CliRunnerResult":
+def run(*args):
     result = CliRunner().invoke(main, [str(a) for a in args])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result
-
-
-CliRunnerResult = object
 
 
 @pytest.fixture
@@ -94,7 +91,8 @@ select = ["PRM301"]
 
 
 def test_statistics_say_how_many_were_suppressed(project):
-    write(project / "m.yaml", TWO_DENSE.replace("[conv]}\n  - {name: fc2", "[conv]}  # noqa\n  - {name: fc2"))
+    write(project / "m.yaml",
+          TWO_DENSE.replace("[conv]}\n  - {name: fc2", "[conv]}  # noqa\n  - {name: fc2"))
     result = run("check", "--statistics", "--select", "PRM301", "m.yaml")
     assert "Suppressed: 1 by noqa or ignores." in result.output
     assert "1  PRM301  dense-on-large-spatial" in result.output
