@@ -94,6 +94,17 @@ class Diagnostic:
     location: Location | None = None
 
 
+def one_line(text: str) -> str:
+    """Text safe to print on one line: control characters escaped.
+
+    Names in hostile files can hold newlines or escape sequences; a
+    message must never break a line-oriented output or a terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class LoadError(Exception):
     """The file cannot be read, parsed or validated.
 
@@ -102,6 +113,7 @@ class LoadError(Exception):
     """
 
     def __init__(self, message: str, location: Location | None = None) -> None:
+        message = one_line(message)
         super().__init__(message)
         self.message = message
         self.location = location

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..ir import one_line
 from ..results import FileReport
 from ..rule import Finding
 
@@ -24,7 +25,7 @@ def where(finding: Finding) -> str:
 
 def line(finding: Finding) -> str:
     """One finding on one line; ONNX findings name their node."""
-    message = " ".join(finding.message.split())
+    message = one_line(" ".join(finding.message.split()))
     if finding.line is None and finding.node_index is not None:
         message += f" (node {finding.node_index} '{finding.node_name or finding.layer}')"
     severity = click.style(f"[{finding.severity}]", fg=COLOURS.get(finding.severity))
