@@ -25,6 +25,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -138,6 +139,39 @@ def check_failure(error) -> list[str]:
     if "internal error" in text:
         problems.append(f"a loader bug surfaced as a load error: {text}")
     return problems
+
+
+def load_both(text: str | bytes, suffix: str = ".yaml"):
+    """The loader (raises only LoadError) and load_model (never raises) on one file.
+
+    Returns the model, or None if it was refused; asserts the invariants.
+    """
+    from analyzer.engine import load_model
+    from analyzer.ir import LoadError
+    from analyzer.loaders import loader_for
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model" + suffix)
+        with open(path, "wb") as handle:
+            handle.write(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
+        with hang_guard(what=path):
+            try:
+                model = loader_for(path)(path)
+            except LoadError as exc:
+                problems = check_failure(exc)
+                assert not problems, problems
+                error = exc
+            else:
+                problems = check_invariants(model)
+                assert not problems, problems
+                error = None
+            again = load_model(path)
+        assert again.failed == (error is not None)
+        if error is not None:
+            assert again.error.message == error.message
+        else:
+            assert [(la.name, la.op) for la in again.layers] == [(la.name, la.op) for la in model.layers]
+        return model if error is None else None
 
 
 # --------------------------------------------------------------- mutants

@@ -9,19 +9,13 @@ sometimes mutating the text. Each file goes through the loader directly
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzer.engine import load_model
-from analyzer.ir import LoadError
-from analyzer.loaders import loader_for
 from analyzer.loaders.yaml_layers import TYPES
-from hostile_helpers import FIXTURES, check_failure, check_invariants, hang_guard
+from hostile_helpers import FIXTURES, load_both
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -276,32 +270,6 @@ def mutated(draw, text: str) -> str:
             lines[i] = " " * draw(st.integers(0, 6)) + lines[i].lstrip()
             text = "\n".join(lines)
     return text
-
-
-def load_both(text: str | bytes, suffix: str = ".yaml"):
-    """The loader (raises only LoadError) and load_model (never raises) on one file."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "model" + suffix)
-        with open(path, "wb") as handle:
-            handle.write(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
-        with hang_guard(what=path):
-            try:
-                model = loader_for(path)(path)
-            except LoadError as exc:
-                problems = check_failure(exc)
-                assert not problems, problems
-                error = exc
-            else:
-                problems = check_invariants(model)
-                assert not problems, problems
-                error = None
-            again = load_model(path)
-        assert again.failed == (error is not None)
-        if error is not None:
-            assert again.error.message == error.message
-        else:
-            assert [(la.name, la.op) for la in again.layers] == [(la.name, la.op) for la in model.layers]
-        return model if error is None else None
 
 
 @SETTINGS
