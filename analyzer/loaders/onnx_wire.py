@@ -107,7 +107,6 @@ class _Slimmer:
     def __init__(self, buf, keep_bytes: int) -> None:
         self.buf = buf
         self.keep_bytes = keep_bytes
-        self.dropped = 0  # tensors whose payload was dropped
         self.has_graph = False
         self.has_opset = False
 
@@ -177,7 +176,6 @@ class _Slimmer:
                 payload += value_end - value_start
         if payload <= self.keep_bytes:
             return None
-        self.dropped += 1
         # The fields kept (dims, data_type, name...) are a few bytes: copy
         # them, so that a hostile tensor of many tiny fields costs its size
         # in memory, not a list entry per field.
