@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import onnx_ops as ops
-from .onnx_shapes import elements, graph_shapes
+from .onnx_shapes import elements, graph_shapes, text
 
 #: Payloads larger than this are never decoded (the wire reader drops them).
 KEEP_BYTES = 4096
@@ -68,9 +68,9 @@ def _graph_attrs(node: Any) -> list[Any]:
 
 
 def _defined_in(graph: Any) -> set[str]:
-    names = {i.name for i in graph.input} | {t.name for t in graph.initializer}
+    names = {text(i.name) for i in graph.input} | {text(t.name) for t in graph.initializer}
     for n in graph.node:
-        names.update(o for o in n.output if o)
+        names.update(text(o) for o in n.output if o)
     return names
 
 
@@ -190,7 +190,7 @@ def _topo_order(nodes: list[Any], inputs_of: Callable[[Any], list[str]]) -> list
     for i, n in enumerate(nodes):
         for o in n.output:
             if o:
-                producer[o] = i
+                producer[text(o)] = i
     deps: list[set[int]] = []
     users: list[list[int]] = [[] for _ in nodes]
     for i, n in enumerate(nodes):
@@ -224,15 +224,15 @@ def _outer_refs(graph: Any) -> set[str]:
     local = _defined_in(graph)
     refs: set[str] = set()
     for n in graph.node:
-        refs.update(x for x in n.input if x and x not in local)
+        refs.update(text(x) for x in n.input if x and text(x) not in local)
         for _, g in _graph_attrs(n):
             refs.update(r for r in _outer_refs(g) if r not in local)
-    refs.update(o.name for o in graph.output if o.name not in local)
+    refs.update(text(o.name) for o in graph.output if text(o.name) not in local)
     return refs
 
 
 def _node_inputs_with_refs(n: Any) -> list[str]:
-    names = [x for x in n.input if x]
+    names = [text(x) for x in n.input if x]
     for _, g in _graph_attrs(n):
         names.extend(_outer_refs(g))
     return names
@@ -256,16 +256,16 @@ def flatten(model: Any, origins: list[tuple[int, str]],
         defined[name] = what
 
     for t in graph.initializer:
-        define(t.name, "an initializer")
-        inits[t.name] = t
+        define(text(t.name), "an initializer")
+        inits[text(t.name)] = t
     for t in getattr(graph, "sparse_initializer", []):
-        name = t.values.name
+        name = text(t.values.name)
         define(name, "a sparse initializer")
         inits[name] = t
     for i in graph.input:
-        if i.name not in inits:
-            define(i.name, "a graph input")
-            sources.add(i.name)
+        if text(i.name) not in inits:
+            define(text(i.name), "a graph input")
+            sources.add(text(i.name))
     shapes.update(graph_shapes(graph, None, invented))
 
     def walk(g_nodes: list[Any], node_origins: list[tuple[int, str]],
@@ -274,20 +274,22 @@ def flatten(model: Any, origins: list[tuple[int, str]],
         for j in order:
             n = g_nodes[j]
             index, file_name = node_origins[j]
-            base = n.name or f"{n.op_type}_{index if owner is None else j}"
+            file_name = text(file_name)
+            op_type, domain = text(n.op_type), text(n.domain)
+            base = text(n.name) or f"{op_type}_{index if owner is None else j}"
             if owner is not None:
                 base = f"{owner}/{base}"
-            ins = [rename(x) if x else "" for x in n.input]
+            ins = [rename(text(x)) if x else "" for x in n.input]
             for x in ins:
                 if x and x not in defined:
                     raise GraphError(
-                        f"node '{base}' ({n.op_type}) reads tensor '{x}' that no node, "
+                        f"node '{base}' ({op_type}) reads tensor '{x}' that no node, "
                         f"input or initializer makes")
-            outs = [rename(x) if x else "" for x in n.output]
+            outs = [rename(text(x)) if x else "" for x in n.output]
             for x in outs:
                 if x:
                     define(x, f"node '{base}'")
-            fnode = FlatNode(n, n.op_type, n.domain, base, ins, outs, index, file_name, owner)
+            fnode = FlatNode(n, op_type, domain, base, ins, outs, index, file_name, owner)
             nodes.append(fnode)
             subgraphs = _graph_attrs(n)
             for attr_name, g in subgraphs:
@@ -298,19 +300,19 @@ def flatten(model: Any, origins: list[tuple[int, str]],
                     return f"{prefix}/{x}" if x in local else outer(x)
 
                 for t in g.initializer:
-                    name = inner_rename(t.name)
+                    name = inner_rename(text(t.name))
                     define(name, f"an initializer of '{base}'")
                     inits[name] = t
                 for i in g.input:
                     if i.name not in {t.name for t in g.initializer}:
-                        name = inner_rename(i.name)
+                        name = inner_rename(text(i.name))
                         define(name, f"an input of '{base}'")
                         sources.add(name)
                 shapes.update(graph_shapes(g, inner_rename, invented))
                 walk(list(g.node), [(index, file_name)] * len(g.node), inner_rename, prefix, local)
 
     walk(list(graph.node), origins, lambda x: x, None, set())
-    outputs = {o.name for o in graph.output}
+    outputs = {text(o.name) for o in graph.output}
     for o in outputs:
         if o not in defined:
             raise GraphError(f"graph output '{o}' is made by no node, input or initializer")

@@ -17,7 +17,7 @@ from typing import Any
 from ..ir import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
 from . import onnx_ops as ops
 from .onnx_graph import MAX_ELEMENTS, Constants, Flat, FlatNode, GraphError, flatten, inline_functions
-from .onnx_shapes import declared_dim_params, elements, infer, invented_dim_params
+from .onnx_shapes import declared_dim_params, elements, infer, invented_dim_params, text
 
 __all__ = ["load", "KEEP_BYTES", "BUFFER_SUFFIX"]
 
@@ -55,6 +55,14 @@ def _read(path: str) -> Any:
     return read_model(path, keep_bytes=KEEP_BYTES)
 
 
+def _clean(message: str) -> str:
+    """One printable line: control characters (from names in a damaged
+    file) escaped, length bounded."""
+    out = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                  for ch in message)
+    return (out[:400] + "...") if len(out) > 400 else out
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return (text[:240] + "...") if len(text) > 240 else (text or type(exc).__name__)
@@ -68,14 +76,14 @@ def load(path: str) -> Model:
     model = _read(path)
     try:
         return _build(path, model)
-    except LoadError:
-        raise
+    except LoadError as exc:
+        raise LoadError(_clean(exc.message), exc.location or where) from None
     except GraphError as exc:
-        raise LoadError(str(exc), where) from None
+        raise LoadError(_clean(str(exc)), where) from None
     except RecursionError:
         raise LoadError("the graph nests too deeply", where) from None
     except Exception as exc:  # a malformed model must never crash the run
-        raise LoadError(f"malformed ONNX model: {_one_line(exc)}", where) from None
+        raise LoadError(_clean(f"malformed ONNX model: {_one_line(exc)}"), where) from None
 
 
 # --------------------------------------------------------------------------
@@ -312,9 +320,8 @@ class _Builder:
                    extra_outputs: list[str] | None) -> Layer:
         op_type = fn.op_type
         attrs: dict[str, Any] = {"node_index": fn.node_index}
-        raw = {a.name: ops.attr_value(a) for a in fn.node.attribute
-               if a.type not in (5, 10, 11, 13)}  # GRAPH(S)/SPARSE_TENSOR(S) omitted
-        raw = {k: v for k, v in raw.items() if not hasattr(v, "SerializeToString")}
+        raw = {a.name: ops.attr_value(a) for a in fn.node.attribute}
+        raw = {k: v for k, v in raw.items() if v is not None}  # tensors, graphs: omitted
         if raw:
             attrs["onnx"] = raw
         positions = {pos for _, pos, _ in reads}
@@ -501,13 +508,13 @@ def _build(path: str, model: Any) -> Model:
             "unknown-dim", f"shape inference failed: {shape_error}; shapes may be missing",
             None, where))
     graph = model.graph
-    init_names = {t.name for t in graph.initializer}
-    inputs = [TensorInfo(i.name, flat.shapes.get(i.name)) for i in graph.input
-              if i.name not in init_names]
+    init_names = {text(t.name) for t in graph.initializer}
+    inputs = [TensorInfo(text(i.name), flat.shapes.get(text(i.name))) for i in graph.input
+              if text(i.name) not in init_names]
     return Model(
         path=path,
         format="onnx",
-        name=graph.name or os.path.splitext(os.path.basename(path))[0],
+        name=text(graph.name) or os.path.splitext(os.path.basename(path))[0],
         inputs=inputs,
         layers=layers,
         weights=builder.weights,

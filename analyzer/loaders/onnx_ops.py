@@ -206,13 +206,25 @@ def normalise(op_type: str, domain: str, *, rank: int | None = None,
     return op_type.lower()
 
 
-def attr_value(attr: Any) -> Any:
-    """A plain Python value for a non-graph AttributeProto."""
-    from onnx import helper  # onnx is imported by the loader anyway
-
-    value = helper.get_attribute_value(attr)
+def _plain(value: Any) -> Any:
+    """JSON-safe: ints, floats, strs, bools and lists of them; else None."""
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
-    if isinstance(value, list):
-        return [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in value]
-    return value
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v) for v in value]
+        return None if any(v is None for v in items) else items
+    return None
+
+
+def attr_value(attr: Any) -> Any:
+    """A plain, JSON-safe value for an AttributeProto (None for tensors,
+    graphs, types, or anything malformed)."""
+    from onnx import helper  # onnx is imported by the loader anyway
+
+    try:
+        value = helper.get_attribute_value(attr)
+    except Exception:
+        return None
+    return _plain(value)

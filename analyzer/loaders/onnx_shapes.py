@@ -13,6 +13,14 @@ from typing import Any
 Shape = tuple
 
 
+def text(value: Any) -> str:
+    """A protobuf string field as str: a damaged file's invalid UTF-8 comes
+    back from protobuf as bytes."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
 def dims_of_type(type_proto: Any, invented: frozenset[str] = frozenset()) -> Shape | None:
     """IR shape of a TypeProto (tensor types only), None if no rank.
 
@@ -32,7 +40,7 @@ def dims_of_type(type_proto: Any, invented: frozenset[str] = frozenset()) -> Sha
         if d.HasField("dim_value"):
             out.append(int(d.dim_value))
         elif d.HasField("dim_param") and d.dim_param and d.dim_param not in invented:
-            out.append(d.dim_param)
+            out.append(text(d.dim_param))
         else:
             out.append(None)
     return tuple(out)
@@ -46,7 +54,7 @@ def declared_dim_params(model: Any) -> set[str]:
         for vi in list(g.input) + list(g.output) + list(g.value_info):
             t = vi.type.tensor_type
             if t.HasField("shape"):
-                found.update(d.dim_param for d in t.shape.dim if d.dim_param)
+                found.update(text(d.dim_param) for d in t.shape.dim if d.dim_param)
         for n in g.node:
             for a in n.attribute:
                 if a.HasField("g"):
@@ -138,10 +146,10 @@ def graph_shapes(graph: Any, rename: Any = None,
     rename = rename or (lambda n: n)
     shapes: dict[str, Shape | None] = {}
     for init in graph.initializer:
-        shapes[rename(init.name)] = tuple(int(d) for d in init.dims)
+        shapes[rename(text(init.name))] = tuple(int(d) for d in init.dims)
     for vi in list(graph.input) + list(graph.value_info) + list(graph.output):
         shape = dims_of_type(vi.type, invented)
-        key = rename(vi.name)
+        key = rename(text(vi.name))
         if shape is not None or key not in shapes:
             shapes[key] = shape
     return shapes
