@@ -1,0 +1,89 @@
+"""Coverage-guided fuzzing of the ONNX loader with atheris (not run in CI).
+
+Every input is written to one file on a RAM disk and loaded with
+``analyzer.loaders.onnx_loader.load`` (the slim wire-level reader, then
+onnx's parser and shape inference, then the graph analysis). A
+``LoadError`` is the expected answer to garbage; anything else that
+escapes is a crash. A model that loads must satisfy counting.md's
+identities and a refusal must be one clean line (tests/hostile_helpers.py).
+
+    pip install atheris
+    python fuzz/fuzz_onnx.py --make-seeds fuzz/corpus_onnx   # once
+    python fuzz/fuzz_onnx.py fuzz/corpus_onnx -max_total_time=120 -rss_limit_mb=2048 -timeout=10
+
+See fuzz/README.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # hostile_helpers, onnx_builders
+
+
+def make_seeds(folder: Path) -> None:
+    """Small models of every shape the loader knows, as seeds."""
+    import onnx_builders as ob
+    from hostile_helpers import onnx_corpus_models
+
+    folder.mkdir(parents=True, exist_ok=True)
+    built = onnx_corpus_models(folder / "_built")
+    for path in built:
+        if path.suffix == ".onnx":
+            path.rename(folder / path.name)
+    for extra in (folder / "_built").iterdir():
+        extra.unlink()
+    (folder / "_built").rmdir()
+    models = {
+        "alexnet_slim.onnx": ob.alexnet_graph(weights=None),
+        "resnet18_merged.onnx": ob.resnet_graph("merged"),
+        "resnet18_folded.onnx": ob.resnet_graph("folded"),
+        "tied_lm.onnx": ob.tied_lm_graph(vocab=40, d_model=8, cast=True),
+        "chain.onnx": ob.chain_graph(9, width=4),
+        "qdq_conv.onnx": ob.qdq_conv_graph(),
+    }
+    for name, model in models.items():
+        ob.save(model, folder / name)
+    print(f"{len(list(folder.iterdir()))} seeds in {folder}")
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--make-seeds":
+        make_seeds(Path(sys.argv[2]))
+        return
+    import atheris
+
+    with atheris.instrument_imports():
+        from analyzer.ir import LoadError
+        from analyzer.loaders import onnx_graph, onnx_loader, onnx_ops, onnx_shapes, onnx_wire, protowire  # noqa: F401
+    from hostile_helpers import check_failure, check_invariants
+
+    folder = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
+    path = str(folder / f"paramlint-fuzz-{os.getpid()}.onnx")
+
+    def one_input(data: bytes) -> None:
+        with open(path, "wb") as handle:
+            handle.write(data)
+        try:
+            model = onnx_loader.load(path)
+        except LoadError as exc:
+            problems = check_failure(exc)
+        else:
+            problems = check_invariants(model)
+        if problems:
+            raise AssertionError("; ".join(problems))
+
+    atheris.Setup(sys.argv, one_input)
+    try:
+        atheris.Fuzz()
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+if __name__ == "__main__":
+    main()
