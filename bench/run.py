@@ -106,7 +106,7 @@ class Timer:
         return None
 
     def run(self, argv: list[str], cwd: Path, timeout: float | None = None,
-            stdout_path: Path | None = None) -> Sample:
+            stdout_path: Path | None = None, env: dict[str, str] | None = None) -> Sample:
         stats = self.scratch / "rusage.out"
         errs = self.scratch / "stderr.out"
         for leftover in (stats,):
@@ -115,7 +115,10 @@ class Timer:
         if self.gnu_time:
             inner = argv
             if timeout and self.timeout_cmd:
-                inner = [self.timeout_cmd, "-s", "KILL", f"{timeout:g}"] + argv
+                # --foreground: timeout kills only the command and reaps it, so
+                # its peak RSS reaches time's rusage (without it, timeout
+                # kills its whole process group, itself included, unreaped).
+                inner = [self.timeout_cmd, "--foreground", "-s", "KILL", f"{timeout:g}"] + argv
             full = [self.gnu_time, "-v", "-o", str(stats)] + inner
         else:
             full = [sys.executable, "-c", WRAPPER, str(stats), f"{timeout or 0:g}"] + argv
@@ -125,7 +128,8 @@ class Timer:
             with open(errs, "wb") as err:
                 start = time.perf_counter()
                 try:
-                    proc = subprocess.Popen(full, cwd=cwd, stdout=out, stderr=err, start_new_session=True)
+                    proc = subprocess.Popen(full, cwd=cwd, stdout=out, stderr=err, start_new_session=True,
+                                            env=env)
                     code = proc.wait(timeout=backstop)
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, 9)
@@ -168,6 +172,7 @@ class Tool:
     scan_stdout: bool = False  # capture stdout, a PRM001 in it is a failure
     explain: Callable[[], str] | None = None  # on failure: a better first line
     note: str = ""
+    env: dict[str, str] | None = None
 
 
 @dataclass
@@ -207,9 +212,50 @@ def paramlint_cmd() -> list[str]:
     return [sys.executable, "-m", "analyzer.cli"]
 
 
+#: Environment for paramlint commands: with --snapshot, PYTHONPATH puts an
+#: export of the committed analyzer/ and rules/ ahead of the editable
+#: install, so engineers editing the tree mid-run do not change the code
+#: (or invalidate the cache) under the benchmark.
+PARAMLINT_ENV: dict[str, str] | None = None
+
+
+def make_snapshot(folder: Path, log) -> str:
+    """Export HEAD's analyzer/ and rules/ into folder; returns the commit."""
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    folder.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD", "analyzer", "rules"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    # Bytecode now, or the first measured runs would pay for compiling it.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder)], check=True, capture_output=True)
+    env = dict(os.environ, PYTHONPATH=str(folder) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    where = subprocess.run([sys.executable, "-c", "import analyzer, rules; print(analyzer.__file__)"],
+                           capture_output=True, text=True, env=env, cwd=folder.parent).stdout.strip()
+    if not where.startswith(str(folder)):
+        raise SystemExit(f"bench: --snapshot: analyzer still imports from {where or '?'}")
+    global PARAMLINT_ENV
+    PARAMLINT_ENV = env
+    log(f"measuring paramlint at commit {commit} (a snapshot in {folder})")
+    return commit
+
+
+def tree_state() -> str:
+    """HEAD and whether the code paramlint runs has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "analyzer", "rules"],
+                               capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return head + (f" + {len(dirty.splitlines())} uncommitted file(s) in analyzer/, rules/" if dirty else "")
+
+
 def check_flags(paramlint: list[str]) -> set[str]:
     try:
-        text = subprocess.run(paramlint + ["check", "--help"], capture_output=True, text=True, timeout=60).stdout
+        text = subprocess.run(paramlint + ["check", "--help"], capture_output=True, text=True, timeout=60,
+                              env=PARAMLINT_ENV).stdout
     except (OSError, subprocess.SubprocessError):
         return set()
     return set(re.findall(r"(--[a-z][a-z0-9-]*)", text))
@@ -244,7 +290,7 @@ def versions(python: str, code: str) -> str:
     return out.stdout.strip() or "?"
 
 
-def machine(peer_python: str | None, timer: Timer, flags: set[str]) -> list[tuple[str, str]]:
+def machine(peer_python: str | None, timer: Timer, flags: set[str], code_rows) -> list[tuple[str, str]]:
     cpu = "?"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -259,11 +305,6 @@ def machine(peer_python: str | None, timer: Timer, flags: set[str]) -> list[tupl
         ram = f"{kb / 1024 / 1024:.1f} GiB"
     except (OSError, AttributeError):
         pass
-    try:
-        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = "?"
     dev = versions(sys.executable, "import importlib.metadata as m\nfor n in ('paramlint','onnx','numpy','PyYAML','click'):\n"
                    "    try: print(n, m.version(n))\n    except Exception: print(n, '?')")
     peers = versions(peer_python, "import importlib.metadata as m\nfor n in ('onnx-tool','onnx','numpy'):\n"
@@ -278,7 +319,7 @@ def machine(peer_python: str | None, timer: Timer, flags: set[str]) -> list[tupl
         ("Python", platform.python_version() + f" ({sys.executable})"),
         ("dev environment", ", ".join(dev.splitlines())),
         ("peer environment", ", ".join(peers.splitlines()) + f" ({PEERS_VENV.relative_to(REPO)})"),
-        ("paramlint commit", commit),
+        *code_rows,
         ("check flags seen", ", ".join(sorted(f for f in flags if "cache" in f)) or "no cache flags"),
         ("measured with", timer.backend),
     ]
@@ -330,8 +371,9 @@ def plan(infos: dict[str, dict], args, paramlint: list[str], flags: set[str], pe
     def report_explain(path: str) -> Callable[[], str]:
         def explain() -> str:
             capture = scratch / "report.json"
-            subprocess.run(paramlint + ["report", path, "--format", "json"], cwd=work,
-                           stdout=open(capture, "wb"), stderr=subprocess.DEVNULL, timeout=GLOBAL_TIMEOUT)
+            with open(capture, "wb") as handle:
+                subprocess.run(paramlint + ["report", path, "--format", "json"], cwd=work, stdout=handle,
+                               stderr=subprocess.DEVNULL, timeout=GLOBAL_TIMEOUT, env=PARAMLINT_ENV)
             try:
                 data = json.loads(capture.read_text())
                 for model in data.get("models", []):
@@ -386,6 +428,9 @@ def plan(infos: dict[str, dict], args, paramlint: list[str], flags: set[str], pe
             tools.append(Tool("floor", "python -c 'import yaml, click'", [py, "-c", "import yaml, click"]))
         elif name == "yaml200":
             tools.extend(cache_tools(paramlint, path, flags, scratch))
+        for tool in tools:
+            if tool.argv[:len(paramlint)] == paramlint and tool.argv:
+                tool.env = PARAMLINT_ENV
         out_plan.append((name, [t if t.cwd else _with_cwd(t, work) for t in tools]))
     return out_plan
 
@@ -410,7 +455,7 @@ def warm_tool(argv: list[str], flags: set[str], cwd: Path) -> list[Tool]:
     def prime() -> None:
         shutil.rmtree(folder, ignore_errors=True)
         subprocess.run(warm.argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=GLOBAL_TIMEOUT)
+                       timeout=GLOBAL_TIMEOUT, env=PARAMLINT_ENV)
         if not folder.exists():
             warm.note = "the priming run wrote no cache"
 
@@ -464,7 +509,7 @@ def measure(plan_items, timer: Timer, runs: int, log) -> list[Result]:
                 if tool.prepare:
                     tool.prepare()
                 capture = timer.scratch / "stdout.out" if tool.scan_stdout else None
-                sample = timer.run(tool.argv, tool.cwd, tool.timeout, capture)
+                sample = timer.run(tool.argv, tool.cwd, tool.timeout, capture, tool.env)
                 if sample.timed_out:
                     row.timed_out = True
                     row.walls.append(tool.timeout)
@@ -700,6 +745,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds before an onnx-tool run is killed (default 120)")
     parser.add_argument("--models-dir", type=Path, default=None,
                         help="generate the models here and keep them (default: a temporary folder)")
+    parser.add_argument("--snapshot", action="store_true",
+                        help="measure the committed HEAD (an export of analyzer/ and rules/ put first on "
+                             "PYTHONPATH) instead of the live working tree that others may be editing")
     args = parser.parse_args(argv)
     if args.runs is None:
         args.runs = 3 if args.quick else 5
@@ -715,7 +763,10 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, flush=True)
 
     started = time.perf_counter()
+    start_state = tree_state()
     paramlint = paramlint_cmd()
+    snapshot_root = Path(tempfile.mkdtemp(prefix="paramlint-bench-code-")) if args.snapshot else None
+    snapshot_commit = make_snapshot(snapshot_root / "src", log) if snapshot_root else ""
     flags = check_flags(paramlint)
     needs_peers = any(n.startswith(("vgg", "chain")) for n in names)
     peer_python, peer_error = ensure_peers(log) if needs_peers else (None, "not needed")
@@ -727,7 +778,17 @@ def main(argv: list[str] | None = None) -> int:
         log(f"measuring with {timer.backend}; {args.runs} run(s) per command")
         items = plan(infos, args, paramlint, flags, peer_python, peer_error, scratch)
         results = measure(items, timer, args.runs, log)
-        machine_rows = machine(peer_python, timer, flags)
+        end_state = tree_state()
+        if snapshot_commit:
+            code_rows = [("paramlint code", f"snapshot of commit {snapshot_commit} (--snapshot); "
+                                            f"the tree was at {start_state} / {end_state} at the start / end")]
+        else:
+            changed = " (CHANGED during the run: figures mix versions)" if end_state != start_state else ""
+            code_rows = [("paramlint code", f"the working tree: {start_state} at the start, "
+                                            f"{end_state} at the end{changed}")]
+        machine_rows = machine(peer_python, timer, flags, code_rows)
+    if snapshot_root:
+        shutil.rmtree(snapshot_root, ignore_errors=True)
     rows = table_rows(results, infos)
     target_rows = evaluate(results)
     print()
