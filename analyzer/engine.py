@@ -44,6 +44,8 @@ def load_model(path: str) -> Model:
     fmt = "yaml" if fmt == "yml" else fmt
     name = os.path.splitext(os.path.basename(path))[0]
     try:
+        if not os.path.lexists(path):
+            raise LoadError("no such file", Location(path))
         loader = loaders.loader_for(path)
         if loader is None:
             raise LoadError(f"no loader for files ending in {os.path.splitext(path)[1] or '(none)'!r}"

@@ -34,8 +34,15 @@ def test_loader_bug_becomes_a_load_error_of_that_file(monkeypatch, tmp_path):
         raise KeyError("oops")
 
     monkeypatch.setattr(engine.loaders, "loader_for", lambda path: broken_loader)
-    model = engine.load_model(str(tmp_path / "m.yaml"))
+    path = tmp_path / "m.yaml"
+    path.write_text("layers: []")
+    model = engine.load_model(str(path))
     assert model.failed and "internal error while loading: KeyError" in model.error.message
+
+
+def test_missing_path_is_a_load_error_saying_so(tmp_path):
+    model = engine.load_model(str(tmp_path / "gone"))
+    assert model.failed and model.error.message == "no such file"
 
 
 def test_unknown_extension_is_a_load_error(tmp_path):
@@ -54,7 +61,10 @@ def test_one_failed_file_does_not_stop_the_others(monkeypatch, tmp_path):
         return good
 
     monkeypatch.setattr(engine.loaders, "loader_for", lambda path: loader)
-    reports = analyze(["bad.yaml", "good.yaml"], Settings(), jobs=1)
+    paths = [str(tmp_path / "bad.yaml"), str(tmp_path / "good.yaml")]
+    for path in paths:
+        open(path, "w").close()
+    reports = analyze(paths, Settings(), jobs=1)
     assert [r.failed for r in reports] == [True, False]
     (f,) = [f for f in reports[0].findings if f.code == "PRM001"]
     assert (f.line, f.column, f.message) == (3, 1, "broken on purpose")
