@@ -194,7 +194,13 @@ def _analyze(paths, *, config_file, select, ignore, extend_select, no_cache, cac
 
 
 def _exit_status(reports, fail_on: str, plugin_errors: bool) -> int:
-    if plugin_errors:
+    """0 pass, 1 findings at or above fail-on, 2 paramlint could not do its job.
+
+    A broken plugin or a crash inside a rule or loader is exit 2 (the
+    contract's "internal error") even though the run went on and every
+    other finding was reported.
+    """
+    if plugin_errors or any(f.extra.get("internal_error") for r in reports for f in r.findings):
         return 2
     threshold = SEVERITY_RANK[fail_on]
     failing = any(SEVERITY_RANK.get(f.severity, 2) >= threshold

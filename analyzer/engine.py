@@ -58,7 +58,8 @@ def load_model(path: str) -> Model:
     except MemoryError:
         error = LoadError("out of memory while reading", Location(path))
     except Exception as exc:  # a loader bug must not cost the other files
-        error = LoadError(f"internal error while loading: {type(exc).__name__}: {exc}", Location(path))
+        error = LoadError(f"internal error while loading: {type(exc).__name__}: {exc}",
+                          Location(path), internal=True)
     if error.location is None:
         error.location = Location(path)
     return Model(path=path, format=fmt, name=name, error=error)

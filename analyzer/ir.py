@@ -112,11 +112,14 @@ class LoadError(Exception):
     one bad file never stops a run.
     """
 
-    def __init__(self, message: str, location: Location | None = None) -> None:
+    def __init__(self, message: str, location: Location | None = None,
+                 internal: bool = False) -> None:
         message = one_line(message)
         super().__init__(message)
         self.message = message
         self.location = location
+        #: True when the failure is paramlint's bug, not the file's fault.
+        self.internal = internal
 
     def __str__(self) -> str:
         loc = self.location

@@ -8,7 +8,8 @@ from analyzer.rule import Rule
 
 def _load_error(model, ctx):
     if model.error is not None:
-        yield ctx.finding(model.error.message, location=model.error.location)
+        extra = {"internal_error": True} if model.error.internal else {}
+        yield ctx.finding(model.error.message, location=model.error.location, **extra)
 
 
 def _unknown_layer(model, ctx):

@@ -38,6 +38,7 @@ def test_loader_bug_becomes_a_load_error_of_that_file(monkeypatch, tmp_path):
     path.write_text("layers: []")
     model = engine.load_model(str(path))
     assert model.failed and "internal error while loading: KeyError" in model.error.message
+    assert model.error.internal
 
 
 def test_missing_path_is_a_load_error_saying_so(tmp_path):
