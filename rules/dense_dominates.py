@@ -14,10 +14,16 @@ def _check(model, ctx):
     if not total:
         return
     limit = ctx.options["max-share"]
+    # A tied weight belongs to the first layer that reads it: a language
+    # model's output projection tied to its embedding holds nothing of its own.
+    borrowed: dict[str, int] = {}
+    for tie in counts.ties:
+        for reader in tie.layers[1:]:
+            borrowed[reader] = borrowed.get(reader, 0) + tie.elements
     for layer in model.layers:
         if layer.op != "dense":
             continue
-        params = counts.layers[layer.name].params
+        params = counts.layers[layer.name].params - borrowed.get(layer.name, 0)
         share = params / total
         if share >= limit:
             yield ctx.finding(

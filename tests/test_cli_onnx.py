@@ -59,7 +59,8 @@ def test_onnx_findings_in_text_name_their_node(vgg16_onnx):
     assert result.exit_code == 1
     (line,) = [ln for ln in result.output.splitlines() if "PRM301" in ln]
     assert line.startswith(f"{vgg16_onnx}: PRM301 [warning] ")
-    assert "(node " in line and "'/classifier/classifier.0/Gemm')" in line
+    assert "dense '/classifier/classifier.0/Gemm'" in line and line.endswith(")")
+    assert "(node " in line.rsplit(";", 1)[-1]
 
 
 def test_dynamo_layout_matmul_add_is_flagged_the_same(tmp_path):

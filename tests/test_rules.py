@@ -107,3 +107,11 @@ def test_unknown_dimension_gets_an_unknown_layer_finding():
     b.conv("c", 3, 8, (3, 3), ("N", 3, None, 32), ("N", 8, None, 30))
     (f,) = findings(b.model, "PRM002")
     assert f.layer == "c" and "unknown dimension" in f.message
+
+
+def test_tied_output_projection_does_not_dominate_through_the_embedding_it_reads():
+    b = ModelBuilder()
+    b.weight("table", (1000, 64))
+    b.layer("embed", "embedding", ["tokens"], (10,), (64, 10), ["table"])
+    b.layer("head", "dense", ["embed"], (64, 10), (1000,), ["table"], units=1000, bias=False)
+    assert findings(b.model, "PRM302") == []

@@ -27,7 +27,9 @@ def line(finding: Finding) -> str:
     """One finding on one line; ONNX findings name their node."""
     message = one_line(" ".join(finding.message.split()))
     if finding.line is None and finding.node_index is not None:
-        message += f" (node {finding.node_index} '{finding.node_name or finding.layer}')"
+        name = finding.node_name or finding.layer
+        named = name is not None and f"'{name}'" in message
+        message += f" (node {finding.node_index})" if named else f" (node {finding.node_index} '{name}')"
     severity = click.style(f"[{finding.severity}]", fg=COLOURS.get(finding.severity))
     return f"{click.style(where(finding), bold=True)}: {click.style(finding.code, bold=True)} {severity} {message}"
 
