@@ -18,7 +18,7 @@ def alexnet_like():
 def test_a_heading_and_a_layer_row_with_thousands_separators():
     text = render([alexnet_like()])
     assert "## alexnet" in text
-    assert "| conv1 | conv2d | [96, 55, 55] | 34,944 | 105,705,600 | 3,025× |" in text
+    assert "| conv1 | conv2d | [96, 55, 55] | 34,944 | 105,705,600 | 3025× |" in text
     assert "| fc6 | dense | [4096] | 37,752,832 | — | — |" in text
 
 

@@ -72,7 +72,7 @@ def _layers(layers: list[dict[str, Any]]) -> list[str]:
             cell(shape(layer.get("output_shape"))),
             count(layer.get("params")),
             count(sharing.get("unshared")) if sharing else "—",
-            (count(sharing.get("factor")) + "×") if sharing and sharing.get("factor") is not None
+            f"{sharing['factor']}×" if sharing and sharing.get("factor") is not None
             else "—",
         ]) + " |")
     return out
