@@ -14,11 +14,11 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .atomic import atomic_write_text
 from .results import FileReport
 from .rule import Finding
 
@@ -86,29 +86,6 @@ def _document(baseline: Baseline) -> dict:
         for (p, c, l, fp), n in sorted(baseline.counts.items())
     ]
     return {"tool": "paramlint", "version": VERSION, "findings": entries}
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder and ``os.replace``.
-
-    A reader sees the old file or the new one, never half of one, even if
-    the writer is interrupted.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def write_baseline(path: str | Path, reports: list[FileReport]) -> Baseline:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .atomic import atomic_write_text
 from .results import FileReport
 
 CHUNK = 1 << 20  # 1 MiB
@@ -148,10 +148,10 @@ class Cache:
         self.folder.mkdir(parents=True, exist_ok=True)
         tag = self.folder / "CACHEDIR.TAG"
         if not tag.exists():
-            _atomic_write(tag, CACHEDIR_TAG)
+            atomic_write_text(tag, CACHEDIR_TAG, durable=False)
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
-            _atomic_write(ignore, "# Created by paramlint automatically.\n*\n")
+            atomic_write_text(ignore, "# Created by paramlint automatically.\n*\n", durable=False)
         self._prepared = True
 
     def put(self, path: str, file_digest: str, fingerprint: str, report: FileReport) -> bool:
@@ -165,21 +165,7 @@ class Cache:
             entry.parent.mkdir(exist_ok=True)
             text = json.dumps({"format": ENTRY_FORMAT, "key": key, "report": report.to_dict()},
                               separators=(",", ":"))  # keep key order: output is identical
-            _atomic_write(entry, text)
+            atomic_write_text(entry, text, durable=False)
         except (OSError, TypeError, ValueError):
             return False
         return True
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -71,26 +71,10 @@ class Run:
 
 
 def _collect(paths: list[str], config) -> list[str]:
-    """Files to analyse, stable order, each once; ``exclude`` applies to
-    files named on the command line too (pre-commit names them)."""
     from .config import excluded
-    from .files import SKIP_DIRS
-    from .loaders import suffixes
+    from .files import collect
 
-    known = suffixes()
-    out: dict[str, None] = {}
-    for path in paths:
-        if os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS
-                                 and not excluded(os.path.join(root, d), config))
-                for name in sorted(files):
-                    full = os.path.join(root, name)
-                    if name.lower().endswith(known) and not excluded(full, config):
-                        out[os.path.normpath(full)] = None
-        elif not excluded(path, config):
-            out[os.path.normpath(path)] = None
-    return list(out)
+    return collect(paths, lambda path: excluded(path, config))
 
 
 def _default_paths(config, cwd: Path) -> list[str]:

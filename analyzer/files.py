@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .loaders import suffixes
 
@@ -12,38 +11,25 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "n
                        ".paramlint_cache", ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 
 
-def excluded(path: str, patterns: Iterable[str]) -> bool:
-    """Match a path, or any of its parts, against exclude globs (ruff-style)."""
-    norm = path.replace(os.sep, "/")
-    if norm.startswith("./"):
-        norm = norm[2:]
-    parts = norm.split("/")
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if fnmatch.fnmatch(norm, pattern) or any(fnmatch.fnmatch(p, pattern) for p in parts):
-            return True
-    return False
-
-
-def collect(paths: Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
+def collect(paths: Iterable[str], excluded: Callable[[str], bool] = lambda path: False) -> list[str]:
     """Files to analyse, in a stable order, each once.
 
-    A file named explicitly is read whatever its extension's loader (an
-    unknown one becomes a load error), as flake8 does; inside folders only
-    known extensions are picked up and ``exclude`` applies.
+    A file named explicitly is read whatever its extension (an unknown one
+    becomes a load error), as flake8 does; inside folders only known
+    extensions are picked up. ``excluded`` applies to both, because
+    pre-commit names every changed file.
     """
-    exclude = list(exclude)
     known = suffixes()
     out: dict[str, None] = {}
     for path in paths:
         if os.path.isdir(path):
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS
-                                 and not excluded(os.path.join(root, d), exclude))
+                                 and not excluded(os.path.join(root, d)))
                 for name in sorted(files):
                     full = os.path.join(root, name)
-                    if name.lower().endswith(known) and not excluded(full, exclude):
+                    if name.lower().endswith(known) and not excluded(full):
                         out[os.path.normpath(full)] = None
-        elif not excluded(path, exclude):
+        elif not excluded(path):
             out[os.path.normpath(path)] = None
     return list(out)

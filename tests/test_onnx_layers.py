@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper
+from onnx import TensorProto
 
 sys.path.insert(0, os.path.dirname(__file__))
 import onnx_builders as ob  # noqa: E402

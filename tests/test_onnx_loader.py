@@ -221,7 +221,7 @@ def test_if_branches_are_flattened_with_branch_prefixes(tmp_path):
             [ob.make_tensor(w, [4, 4], "random")])
 
     b = ob.GraphBuilder("if")
-    x = b.input("x", [1, 4])
+    b.input("x", [1, 4])
     c = b.input("c", [], TensorProto.BOOL)
     y = b.node("If", [c], ["y"], name="/if", then_branch=branch("t", "Wt"),
                else_branch=branch("e", "We"))
