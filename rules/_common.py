@@ -62,3 +62,16 @@ def _split(shape, batch_dim: bool):
 
 def spatial_size(spatial) -> int:
     return prod(spatial)
+
+
+def borrowed(model: Model) -> dict[str, int]:
+    """Params each layer reads from a tie it does not own.
+
+    A tied weight belongs to the first layer that reads it; the others
+    borrow it, so a rule about the size of a layer reports the owner once.
+    """
+    out: dict[str, int] = {}
+    for tie in count(model).ties:
+        for reader in tie.layers[1:]:
+            out[reader] = out.get(reader, 0) + tie.elements
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from analyzer.counting import count
 from analyzer.rule import Option, Rule
 
-from ._common import n
+from ._common import borrowed, n
 
 
 def _check(model, ctx):
@@ -14,16 +14,13 @@ def _check(model, ctx):
     if not total:
         return
     limit = ctx.options["max-share"]
-    # A tied weight belongs to the first layer that reads it: a language
-    # model's output projection tied to its embedding holds nothing of its own.
-    borrowed: dict[str, int] = {}
-    for tie in counts.ties:
-        for reader in tie.layers[1:]:
-            borrowed[reader] = borrowed.get(reader, 0) + tie.elements
+    # A language model's output projection tied to its embedding holds
+    # nothing of its own.
+    lent = borrowed(model)
     for layer in model.layers:
         if layer.op != "dense":
             continue
-        params = counts.layers[layer.name].params - borrowed.get(layer.name, 0)
+        params = counts.layers[layer.name].params - lent.get(layer.name, 0)
         share = params / total
         if share >= limit:
             yield ctx.finding(

@@ -5,16 +5,17 @@ from __future__ import annotations
 from analyzer.counting import count
 from analyzer.rule import Option, Rule
 
-from ._common import dims, n, spatial_map, spatial_size
+from ._common import borrowed, dims, n, spatial_map, spatial_size
 
 
 def _check(model, ctx):
     counts = count(model)
     total = counts.totals.params
     minimum = ctx.options["min-spatial"]
+    lent = borrowed(model)
     for layer in model.layers:
-        if layer.op != "dense":
-            continue
+        if layer.op != "dense" or lent.get(layer.name):
+            continue  # a layer reading tied weights is reported at their owner
         found = spatial_map(model, layer)
         if found is None:
             continue
