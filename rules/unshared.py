@@ -1,4 +1,9 @@
-"""PRM201: a locally connected layer that a convolution would replace."""
+"""PRM201: layers that repeat weights a shared layer would hold once.
+
+Two cases: a locally connected layer (a convolution without sharing), and
+unrolled twins: the same layer applied to different model inputs with its
+own copy of the weights, as an untied Siamese tower is.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,11 @@ LOCAL_OPS = frozenset({"locally_connected1d", "locally_connected2d"})
 
 
 def _check(model, ctx):
+    yield from _locally_connected(model, ctx)
+    yield from _twins(model, ctx)
+
+
+def _locally_connected(model, ctx):
     counts = count(model)
     for layer in model.layers:
         if layer.op not in LOCAL_OPS:
@@ -31,12 +41,51 @@ def _check(model, ctx):
             layer=layer, params=params, shared=shared, savings=params - shared)
 
 
+def _sources(model) -> dict[str, frozenset[str]]:
+    """For each layer, the model inputs it depends on (one topological pass)."""
+    inputs = {t.name for t in model.inputs}
+    by_tensor: dict[str, frozenset[str]] = {name: frozenset((name,)) for name in inputs}
+    out: dict[str, frozenset[str]] = {}
+    for layer in model.layers:
+        deps = frozenset().union(*(by_tensor.get(t, frozenset()) for t in layer.inputs))
+        out[layer.name] = deps
+        for tensor in layer.outputs:
+            by_tensor[tensor] = deps
+    return out
+
+
+def _twins(model, ctx):
+    """Untied layers with identical weights' shapes on disjoint model inputs."""
+    if len(model.inputs) < 2:
+        return
+    counts = count(model)
+    sources = _sources(model)
+    first: dict[tuple, object] = {}
+    for layer in model.layers:
+        if not layer.weights or counts.layers[layer.name].shared_with or not sources[layer.name]:
+            continue
+        signature = (layer.op, layer.input_shape,
+                     tuple(model.weights[w].shape for w in layer.weights))
+        twin = first.get(signature)
+        if twin is None:
+            first[signature] = layer
+            continue
+        if sources[twin.name].isdisjoint(sources[layer.name]):
+            params = counts.layers[layer.name].params
+            yield ctx.finding(
+                f"{layer.op} '{layer.name}' has its own copy of weights shaped like those of "
+                f"'{twin.name}', applied to another input; sharing them would save {n(params)} params",
+                layer=layer, twin=twin.name, savings=params)
+
+
 RULE = Rule(
     code="PRM201", name="unshared-layer", severity="info",
-    summary="a locally connected layer that a shared (convolutional) layer would replace",
+    summary="a locally connected layer (or unrolled twin layers) that a shared layer would replace",
     doc=("A locally connected layer has the connectivity of a convolution but its own weights "
          "at every output position. Unless position-specific filters are the point, a "
-         "convolution learns the same features with a fraction of the parameters."),
+         "convolution learns the same features with a fraction of the parameters. Likewise, "
+         "the same layer applied to two model inputs with two copies of its weights (an "
+         "untied Siamese tower) usually wants one shared copy (YAML `share`)."),
     example="lc.yaml:6:5: PRM201 [info] locally_connected2d 'lc1' holds 1,064,960 params, ...",
     check=_check,
 )

@@ -1,6 +1,7 @@
 """The built-in rules on hand-built IR: what fires, on which layer, with which figures."""
 
 from analyzer.engine import Settings, run_rules
+from analyzer.ir import TensorInfo
 from analyzer.plugins import discover
 
 from ir_helpers import ModelBuilder
@@ -115,3 +116,30 @@ def test_tied_output_projection_does_not_dominate_through_the_embedding_it_reads
     b.layer("embed", "embedding", ["tokens"], (10,), (64, 10), ["table"])
     b.layer("head", "dense", ["embed"], (64, 10), (1000,), ["table"], units=1000, bias=False)
     assert findings(b.model, "PRM302") == []
+
+
+def twin_towers(tied: bool):
+    b = ModelBuilder()
+    b.model.inputs = [TensorInfo("left", (1, 28, 28)), TensorInfo("right", (1, 28, 28))]
+    left = b.conv("l_conv", 1, 8, (3, 3), (1, 28, 28), (8, 26, 26), inputs=["left"])
+    if tied:
+        b.layer("r_conv", "conv2d", ["right"], (1, 28, 28), (8, 26, 26), list(left.weights), bias=True)
+    else:
+        b.conv("r_conv", 1, 8, (3, 3), (1, 28, 28), (8, 26, 26), inputs=["right"])
+    b.conv("l_conv2", 8, 8, (3, 3), (8, 26, 26), (8, 24, 24), inputs=["l_conv"])
+    return b.model
+
+
+def test_untied_twin_towers_on_two_inputs_are_reported_with_the_savings():
+    (f,) = findings(twin_towers(tied=False), "PRM201")
+    assert f.layer == "r_conv" and f.extra["twin"] == "l_conv"
+    assert f.extra["savings"] == 8 * 1 * 3 * 3 + 8
+
+
+def test_tied_twins_and_layers_on_the_same_input_are_not_reported():
+    assert findings(twin_towers(tied=True), "PRM201") == []
+    b = ModelBuilder()
+    b.model.inputs = [TensorInfo("x", (64, 10))]
+    for name in ("query", "key", "value"):  # parallel projections of one input are not twins
+        b.dense(name, 640, 64, ["x"], (64, 10), (64,))
+    assert findings(b.model, "PRM201") == []
