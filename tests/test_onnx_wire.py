@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -18,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
+import onnx_builders as ob
 from analyzer.loaders.onnx_wire import MAX_GRAPH_DEPTH, payload_dropped, read_model
 
 KEEP = 4096
@@ -330,6 +332,26 @@ def test_read_model_equals_onnx_load_with_large_payloads_cleared(name, tmp_path)
     tensors = list(all_tensors(slim))
     assert any(payload_dropped(t) for t in tensors)
     assert os.path.getsize(path) > 2 * slim.ByteSize()
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("*.onnx")))
+@pytest.mark.parametrize("keep_bytes", [0, KEEP])
+def test_every_onnx_fixture_reads_as_onnx_load_with_large_payloads_cleared(fixture, keep_bytes):
+    assert_matches_reference(str(FIXTURES / fixture), keep_bytes)
+
+
+def test_exporter_shaped_corpus_reads_as_onnx_load_with_large_payloads_cleared(tmp_path):
+    small_resnet = {"weights": "random", "blocks": (1, 1, 1, 1), "size": 64}
+    corpus = {"resnet": ob.resnet_graph("unfused", **small_resnet),
+              "resnet_folded": ob.resnet_graph("folded", **small_resnet),
+              "resnet_merged": ob.resnet_graph("merged", **small_resnet),
+              "tied_lm": ob.tied_lm_graph(),
+              "qdq": ob.qdq_conv_graph(), "chain": ob.chain_graph(300)}
+    for name, model in corpus.items():
+        assert_matches_reference(ob.save(model, tmp_path / f"{name}.onnx"))
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
