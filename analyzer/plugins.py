@@ -104,13 +104,15 @@ def _section(text: str, group: str):
 
 
 _registry: Registry | None = None
+_registry_path: tuple[str, ...] = ()
 
 
 def discover(refresh: bool = False) -> Registry:
-    """Load every registered rule once per process."""
-    global _registry
-    if _registry is not None and not refresh:
+    """Load every registered rule once per process (again if sys.path changed)."""
+    global _registry, _registry_path
+    if _registry is not None and not refresh and _registry_path == tuple(sys.path):
         return _registry
+    _registry_path = tuple(sys.path)
     rules: list[Rule] = []
     errors: list[PluginError] = []
     sources: set[str] = set()
