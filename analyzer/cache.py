@@ -7,21 +7,41 @@ made it, before suppressions, so noqa/ignores/baselines never need to be in
 the key. Entries are written atomically (temp file + ``os.replace``): a
 concurrent run or a Ctrl-C never leaves a half entry under a real name,
 and a corrupt or unreadable entry is a miss, never an error.
+
+Two memos beside the entries save a warm run work that would give the same
+answer: ``stat-memo`` maps a file's stat (path, size, mtime, ctime, inode,
+device) to its content digest, as git's index does, so an unchanged 500 MB
+model is not hashed again; ``registry-memo`` holds the installed rules'
+metadata (codes, names, options) keyed by the plugins' entry points and the
+size+mtime of their code, so a run whose files are all cache hits never
+imports the rules (nor yaml, nor the loaders).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .atomic import atomic_write_text
 from .results import FileReport
 
 CHUNK = 1 << 20  # 1 MiB
+#: Files this big are hashed with OpenSSL (hashlib, ~1.7 GB/s here, 3 ms to
+#: import); smaller ones with the interpreter's built-in sha256 (~300 MB/s,
+#: free to import). The digests are the same.
+OPENSSL_FROM = 1 << 20
+STAT_MEMO = "stat-memo"
+REGISTRY_MEMO = "registry-memo"
+MEMO_FORMAT = 1
+MEMO_LIMIT = 20_000  # stat-memo entries kept (newest first), ~2 MB
+#: A file modified this recently (before it was hashed) is not memoised: a
+#: later write within the file system's timestamp granularity could keep
+#: size and mtime (git's "racily clean" problem). Covers 2 s FAT/HFS+ stamps.
+RACY_NS = 2_000_000_000
 DEFAULT_DIRNAME = ".paramlint_cache"
 ENTRY_FORMAT = 1
 CACHEDIR_TAG = (
@@ -32,9 +52,36 @@ CACHEDIR_TAG = (
 )
 
 
-def file_digest(path: str | os.PathLike[str]) -> str:
+def _sha256(big: bool = False):
+    """A sha256 constructor without importing hashlib for small inputs.
+
+    hashlib loads OpenSSL (3 ms of every run's start-up); the built-in
+    ``_sha256`` (3.11; ``_sha2`` from 3.12) computes the same digest.
+    """
+    hashlib = sys.modules.get("hashlib")
+    if hashlib is None and not big:
+        try:
+            from _sha256 import sha256
+            return sha256
+        except ImportError:
+            try:
+                from _sha2 import sha256
+                return sha256
+            except ImportError:
+                pass
+    import hashlib
+
+    return hashlib.sha256
+
+
+def file_digest(path: str | os.PathLike[str], size: int | None = None) -> str:
     """sha256 of a file's bytes, read in 1 MiB chunks (ONNX files are big)."""
-    digest = hashlib.sha256()
+    if size is None:
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            size = OPENSSL_FROM
+    digest = _sha256(big=size >= OPENSSL_FROM)()
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
@@ -58,26 +105,44 @@ def config_fingerprint(selected: list[str] | tuple[str, ...] = (),
         "extra": extra,
     }
     text = json.dumps(payload, sort_keys=True, default=repr, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _sha256()(text.encode("utf-8")).hexdigest()
+
+
+def _module_file(name: str) -> tuple[str | None, bool]:
+    """(file, is a package) of a top-level module, imported or not.
+
+    An imported module answers from ``sys.modules``; one that is not is
+    located by its spec, which for a top-level name imports nothing.
+    """
+    module = sys.modules.get(name)
+    if module is not None:
+        return getattr(module, "__file__", None), hasattr(module, "__path__")
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None, False
+    if spec is None or not spec.has_location:
+        return None, False
+    return spec.origin, spec.submodule_search_locations is not None
 
 
 def code_fingerprint(modules: list[str]) -> str:
-    """Size and mtime of every ``.py`` file of the given imported packages.
+    """Size and mtime of every ``.py`` file of the given top-level packages.
 
     The version number does not change while someone edits a rule in a
     checkout (an editable install); this does, so the cache never serves a
-    result computed by older code. A few dozen ``stat`` calls.
+    result computed by older code. A few dozen ``stat`` calls. The packages
+    need not be imported (a warm run does not import the rules).
     """
-    import sys
-
     seen: list[tuple[str, int, int]] = []
     folders = set()
     for name in sorted(set(modules)):
-        module = sys.modules.get(name)
-        file = getattr(module, "__file__", None)
+        file, package = _module_file(name)
         if not file:
             continue
-        folder = os.path.dirname(file) if hasattr(module, "__path__") else None
+        folder = os.path.dirname(file) if package else None
         if folder is None:
             try:
                 st = os.stat(file)
@@ -97,7 +162,7 @@ def code_fingerprint(modules: list[str]) -> str:
                     except OSError:
                         continue
                     seen.append((full, st.st_mtime_ns, st.st_size))
-    return hashlib.sha256(repr(seen).encode("utf-8")).hexdigest()
+    return _sha256()(repr(seen).encode("utf-8")).hexdigest()
 
 
 def default_cache_dir(config_source: Path | None, cwd: Path) -> Path:
@@ -115,6 +180,8 @@ class Cache:
         self.hits = 0
         self.misses = 0
         self._prepared = False
+        self._stats: dict[str, Any] | None = None  # the stat memo as read
+        self._new_stats: dict[str, list] = {}
 
     def key(self, path: str, file_digest: str, fingerprint: str) -> str:
         # The path (as given, and absolute) is part of the key: a report
@@ -122,7 +189,7 @@ class Cache:
         # two folders, get an entry each.
         text = "\0".join((str(ENTRY_FORMAT), __version__, fingerprint, path,
                           os.path.normcase(os.path.abspath(path)), file_digest))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return _sha256()(text.encode("utf-8")).hexdigest()
 
     def _entry(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
@@ -145,6 +212,8 @@ class Cache:
     def _prepare(self) -> None:
         if self._prepared:
             return
+        from .atomic import atomic_write_text
+
         self.folder.mkdir(parents=True, exist_ok=True)
         tag = self.folder / "CACHEDIR.TAG"
         if not tag.exists():
@@ -165,7 +234,102 @@ class Cache:
             entry.parent.mkdir(exist_ok=True)
             text = json.dumps({"format": ENTRY_FORMAT, "key": key, "report": report.to_dict()},
                               separators=(",", ":"))  # keep key order: output is identical
+            from .atomic import atomic_write_text
+
             atomic_write_text(entry, text, durable=False)
         except (OSError, TypeError, ValueError):
             return False
         return True
+
+    # ------------------------------------------------------------ stat memo
+
+    def _load_memo(self, name: str) -> Any:
+        try:
+            data = json.loads((self.folder / name).read_text(encoding="utf-8"))
+        except Exception:  # missing, truncated, corrupt, unreadable: nothing known
+            return None
+        return data if isinstance(data, dict) and data.get("format") == MEMO_FORMAT else None
+
+    def digest(self, path: str, st: os.stat_result) -> str:
+        """The file's sha256, from the stat memo when its stat is unchanged.
+
+        Like git's index: a file whose absolute path, size, mtime, ctime,
+        inode and device are what they were when it was last hashed is
+        taken to have the same content. See docs/linter-decisions.md.
+        """
+        if not self.enabled:
+            return file_digest(path, st.st_size)
+        if self._stats is None:
+            data = self._load_memo(STAT_MEMO)
+            files = data.get("files") if data is not None else None
+            self._stats = files if isinstance(files, dict) else {}
+        name = os.path.abspath(path)
+        sig = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+        known = self._stats.get(name)
+        if (isinstance(known, list) and len(known) == 6 and known[:5] == sig
+                and isinstance(known[5], str)):
+            return known[5]
+        started = time.time_ns()
+        digest = file_digest(path, st.st_size)
+        if started - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_NS:
+            try:
+                after = os.stat(path)
+            except OSError:
+                return digest
+            if [after.st_size, after.st_mtime_ns, after.st_ctime_ns, after.st_ino,
+                    after.st_dev] == sig:  # not changed while we read it
+                self._new_stats[name] = [*sig, digest]
+        return digest
+
+    def save_memos(self) -> None:
+        """Write the stat memo if this run hashed files it did not know.
+
+        Merged into what is on disk now, so concurrent runs lose little; a
+        lost entry only costs a hash next time. Never raises.
+        """
+        if not self.enabled or not self._new_stats:
+            return
+        data = self._load_memo(STAT_MEMO)
+        files = data.get("files") if data is not None else None
+        files = files if isinstance(files, dict) else {}
+        for name, value in self._new_stats.items():
+            files.pop(name, None)  # re-inserted last: the newest are kept
+            files[name] = value
+        if len(files) > MEMO_LIMIT:
+            files = dict(list(files.items())[-MEMO_LIMIT:])
+        try:
+            self._prepare()
+            from .atomic import atomic_write_text
+
+            atomic_write_text(self.folder / STAT_MEMO,
+                              json.dumps({"format": MEMO_FORMAT, "files": files},
+                                         separators=(",", ":")), durable=False)
+        except (OSError, TypeError, ValueError):
+            return
+        self._new_stats = {}
+
+    # -------------------------------------------------------- registry memo
+
+    def registry(self, identity: str) -> dict[str, Any] | None:
+        """The rules' metadata remembered for these plugins, or None."""
+        if not self.enabled:
+            return None
+        data = self._load_memo(REGISTRY_MEMO)
+        if data is None or data.get("identity") != identity:
+            return None
+        registry = data.get("registry")
+        return registry if isinstance(registry, dict) else None
+
+    def remember_registry(self, identity: str, registry: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        try:
+            self._prepare()
+            from .atomic import atomic_write_text
+
+            atomic_write_text(self.folder / REGISTRY_MEMO,
+                              json.dumps({"format": MEMO_FORMAT, "identity": identity,
+                                          "registry": registry}, separators=(",", ":")),
+                              durable=False)
+        except (OSError, TypeError, ValueError):
+            pass

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,22 +33,39 @@ class Abort(Exception):
     """paramlint cannot do its job: one line on stderr, exit 2."""
 
 
+def _known_error(exc: BaseException) -> bool:
+    """Is ``exc`` a ConfigError, a BaselineError or an Abort?
+
+    Looked up in ``sys.modules`` rather than imported: a run that never
+    imported the baseline module (most do not) cannot have raised its
+    error, and importing it just to catch nothing costs every run hashlib,
+    tempfile and json.
+    """
+    if isinstance(exc, Abort):
+        return True
+    for module, name in (("analyzer.config", "ConfigError"), ("analyzer.baseline", "BaselineError")):
+        cls = getattr(sys.modules.get(module), name, None)
+        if cls is not None and isinstance(exc, cls):
+            return True
+    return False
+
+
 def _guarded(func):
     """Exit 2 with one line for a known problem, with a traceback for a bug."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from .baseline import BaselineError
-        from .config import ConfigError
-
         try:
             return func(*args, **kwargs)
-        except (ConfigError, BaselineError, Abort) as exc:
-            click.echo(f"paramlint: error: {exc}", err=True)
-            sys.exit(2)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
-        except Exception as exc:  # a bug: say so, show where, exit 2 not 1
+        except Exception as exc:
+            if _known_error(exc):
+                click.echo(f"paramlint: error: {exc}", err=True)
+                sys.exit(2)
+            # a bug: say so, show where, exit 2 not 1
+            import traceback
+
             click.echo(f"paramlint: internal error: {type(exc).__name__}: {exc}", err=True)
             click.echo(traceback.format_exc(), err=True, nl=False)
             sys.exit(2)
@@ -97,11 +113,9 @@ class _EngineCache:
         self.seen: dict[str, tuple[str, int, int]] = {}
 
     def get(self, path: str):
-        from .cache import file_digest
-
         try:
             st = os.stat(path)
-            digest = file_digest(path)
+            digest = self.cache.digest(path, st)
         except OSError:
             return None  # the loader reports it; nothing to cache
         self.seen[path] = (digest, st.st_mtime_ns, st.st_size)
@@ -127,11 +141,47 @@ def _transient(report) -> bool:
             or "internal error" in error or "out of memory" in error)
 
 
+def _registry(cache):
+    """(the rules, their code's top-level packages, those packages' code fingerprint).
+
+    Without a cache: discover (import) the rules. With one: their metadata
+    from the cache folder when the plugins and their code are unchanged, so
+    that a run whose files are all cache hits never imports a rule; the
+    engine discovers them itself when a file has to be analysed.
+    """
+    from .plugins import discover
+
+    if cache is None:
+        return discover(), None, None
+    from .cache import code_fingerprint
+    from .plugins import registry_from_dict, registry_identity, registry_to_dict
+
+    identity, packages = registry_identity()
+    data = cache.registry(identity)
+    if data is not None and isinstance(data.get("modules"), list):
+        modules = [str(m) for m in data["modules"]]
+        watched = sorted(set(packages) | set(modules))
+        code = code_fingerprint(watched)
+        if code == data.get("code"):
+            registry = registry_from_dict(data)
+            if registry is not None:
+                if watched != modules:
+                    code = code_fingerprint(modules)
+                return registry, modules, code
+    registry = discover()
+    modules = sorted({"analyzer"} | {r.check.__module__.split(".")[0] for r in registry.rules})
+    watched = sorted(set(packages) | set(modules))
+    data = registry_to_dict(registry)
+    if data is not None:
+        cache.remember_registry(identity, {**data, "modules": modules,
+                                           "code": code_fingerprint(watched)})
+    return registry, modules, code_fingerprint(modules)
+
+
 def _analyze(paths, *, config_file, select, ignore, extend_select, no_cache, cache_dir,
              max_params, max_layer_params, fail_on=None) -> Run:
     from .config import enabled, load_config, options_for, validate
     from .engine import Settings, analyze
-    from .plugins import discover
     from .suppress import apply_ignores, apply_noqa, read_lines
 
     cwd = Path.cwd()
@@ -142,7 +192,12 @@ def _analyze(paths, *, config_file, select, ignore, extend_select, no_cache, cac
     config.extend_select = [*config.extend_select, *_codes(extend_select)]
     if fail_on:
         config.fail_on = fail_on
-    registry = discover()
+    store = None
+    if not no_cache:
+        from .cache import Cache, default_cache_dir
+
+        store = Cache(Path(cache_dir) if cache_dir else default_cache_dir(config.source, cwd))
+    registry, modules, code = _registry(store)
     for error in registry.errors:
         click.echo(f"paramlint: {error}", err=True)
     validate(config, registry.rules)
@@ -157,15 +212,15 @@ def _analyze(paths, *, config_file, select, ignore, extend_select, no_cache, cac
 
     files = _collect(list(paths) or _default_paths(config, cwd), config)
     cache = None
-    if not no_cache:
-        from .cache import Cache, code_fingerprint, config_fingerprint, default_cache_dir
+    if store is not None:
+        from .cache import config_fingerprint
 
-        folder = Path(cache_dir) if cache_dir else default_cache_dir(config.source, cwd)
-        modules = {"analyzer"} | {r.check.__module__.split(".")[0] for r in registry.rules}
         fingerprint = config_fingerprint(sorted(selected), options, {"sources": registry.sources},
-                                         code=code_fingerprint(sorted(modules)))
-        cache = _EngineCache(Cache(folder), fingerprint)
+                                         code=code)
+        cache = _EngineCache(store, fingerprint)
     reports = analyze(files, settings, cache=cache)
+    if store is not None:
+        store.save_memos()
 
     suppressed: Counter = Counter()
     out = []

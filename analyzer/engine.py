@@ -13,8 +13,6 @@ from typing import Any, Callable, Iterable, Protocol
 
 from . import loaders
 from .ir import LoadError, Location, Model
-from .plugins import discover
-from .report import build_document
 from .results import FileReport
 from .rule import Finding, Rule, RuleContext
 
@@ -91,6 +89,11 @@ def run_rules(model: Model, rules: Iterable[Rule], settings: Settings) -> tuple[
 
 def analyze_file(path: str, settings: Settings, rules: list[Rule] | None = None) -> FileReport:
     """Load one file and run the rules on it."""
+    # Imported here: a run whose files are all cache hits needs neither the
+    # rules nor the report builder (nor counting).
+    from .plugins import discover
+    from .report import build_document
+
     if rules is None:
         rules = discover().rules
     model = load_model(path)

@@ -11,7 +11,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from .rule import Rule
+from .rule import Option, Rule
 
 GROUP = "paramlint.rules"
 
@@ -86,6 +86,8 @@ def entry_points(group: str = GROUP) -> list[EntryPoint]:
                     text = f.read()
             except OSError:
                 continue
+            if group not in text:  # most distributions: no need to parse
+                continue
             found.extend(EntryPoint(n, v, dist, version) for n, v in _section(text, group))
     return found
 
@@ -143,3 +145,75 @@ def discover(refresh: bool = False) -> Registry:
     rules.sort(key=lambda r: r.code)
     _registry = Registry(rules, errors, sorted(sources))
     return _registry
+
+
+# ------------------------------------------------------------ registry memo
+#
+# A run whose files are all cache hits needs the rules' metadata (codes,
+# names, options for validation, the cache key and SARIF) but none of their
+# code. The metadata is remembered in the cache folder (cache.Cache.registry)
+# under ``registry_identity()``, and the code it came from is checked by
+# size+mtime when it is read back (cli._registry).
+
+_OPTION_TYPES = {t.__name__: t for t in (int, float, str, bool, list, dict)}
+
+
+def _not_imported(model, ctx):  # pragma: no cover - a programming error if reached
+    raise RuntimeError("this rule was described from the cache; discover() imports it")
+
+
+def registry_identity(eps: list[EntryPoint] | None = None) -> tuple[str, list[str]]:
+    """(a hash of what the installed rules are, their top-level packages).
+
+    The entry points (name, target, distribution, version, in sys.path
+    order), paramlint's version and the Python version, read from metadata
+    without importing any plugin.
+    """
+    from . import __version__
+    from .cache import _sha256
+
+    eps = entry_points() if eps is None else eps
+    text = repr((__version__, sys.version, [(e.name, e.value, e.dist, e.version) for e in eps]))
+    packages = {"analyzer"} | {e.value.partition(":")[0].strip().split(".")[0] for e in eps}
+    return _sha256()(text.encode("utf-8")).hexdigest(), sorted(packages)
+
+
+def registry_to_dict(registry: Registry) -> dict | None:
+    """The metadata of a registry as JSON data, or None if it cannot be
+    remembered exactly (plugin errors, an option of another type, a default
+    that JSON would change, such as a tuple)."""
+    import json
+
+    if registry.errors:
+        return None
+    rules = []
+    for r in registry.rules:
+        options = []
+        for o in r.options:
+            if _OPTION_TYPES.get(getattr(o.type, "__name__", None)) is not o.type:
+                return None
+            options.append([o.name, o.type.__name__, o.default, o.help])
+        rules.append({"code": r.code, "name": r.name, "severity": r.severity,
+                      "summary": r.summary, "doc": r.doc, "example": r.example,
+                      "options": options, "on_failed": r.on_failed})
+    data = {"rules": rules, "sources": list(registry.sources)}
+    try:
+        if repr(json.loads(json.dumps(data))) != repr(data):
+            return None
+    except (TypeError, ValueError):
+        return None
+    return data
+
+
+def registry_from_dict(data: dict) -> Registry | None:
+    """A registry of rule descriptions (their ``check`` is not imported)."""
+    try:
+        rules = [Rule(code=r["code"], name=r["name"], severity=r["severity"],
+                      summary=r["summary"], check=_not_imported, doc=r["doc"],
+                      options=tuple(Option(n, _OPTION_TYPES[t], d, h) for n, t, d, h in r["options"]),
+                      example=r["example"], on_failed=r["on_failed"])
+                 for r in data["rules"]]
+        sources = [str(s) for s in data["sources"]]
+    except Exception:  # a damaged memo: discover instead
+        return None
+    return Registry(rules, [], sources)
