@@ -32,5 +32,50 @@ def document(reports: list[FileReport]) -> dict[str, Any]:
     }
 
 
+#: Containers nested this deep (a layer, a finding, an input...) are
+#: written on one line; the levels above them are indented.
+COMPACT_DEPTH = 4
+
+_compact = json.JSONEncoder().encode  # the C encoder (json's is pure Python when indenting)
+
+
+def _write(obj: Any, depth: int, pad: str, out: list[str]) -> None:
+    """``obj`` as ``json.dumps(obj, indent=2)`` writes it, except that
+    containers at COMPACT_DEPTH and below are written compactly, in C."""
+    if depth >= COMPACT_DEPTH or not obj or not isinstance(obj, (dict, list, tuple)):
+        out.append(_compact(obj))
+        return
+    inner = pad + "  "
+    if isinstance(obj, dict):
+        if not all(type(k) is str for k in obj):
+            out.append(_indent(obj, pad))
+            return
+        out.append("{")
+        sep = "\n"
+        for key, value in obj.items():
+            out.append(sep + inner + _compact(key) + ": ")
+            _write(value, depth + 1, inner, out)
+            sep = ",\n"
+        out.append("\n" + pad + "}")
+    else:
+        out.append("[")
+        sep = "\n"
+        for value in obj:
+            out.append(sep + inner)
+            _write(value, depth + 1, inner, out)
+            sep = ",\n"
+        out.append("\n" + pad + "]")
+
+
+def _indent(obj: Any, pad: str) -> str:
+    """json's own indented form of a rare dict (non-str keys), re-indented."""
+    return json.dumps(obj, indent=2).replace("\n", "\n" + pad)
+
+
 def render(reports: list[FileReport], **_: Any) -> str:
-    return json.dumps(document(reports), indent=2)
+    """Indented JSON whose deep parts (each layer, finding...) sit on one
+    line each: ``json.dumps(indent=2)`` falls back to a pure-Python encoder
+    that took 5 s on a 50,000-layer report. Parses to the same document."""
+    out: list[str] = []
+    _write(document(reports), 0, "", out)
+    return "".join(out)
