@@ -14,6 +14,17 @@ plugin, an internal error).
 
 from __future__ import annotations
 
+import gc
+
+# Fewer garbage collections: a run allocates many small objects that live
+# until it ends (modules at start-up, layers and findings later), and the
+# default gen0 threshold (700) collects them again and again. Measured: the
+# tiny-YAML check 83.7 -> 75.4 ms; issue 6 reports a 50,000-node ONNX report
+# 8.8 -> 6.9 s at the same peak memory. Set before click is imported, so
+# start-up gains too; never lowered if the host raised it.
+if gc.get_threshold()[0] < 50_000:
+    gc.set_threshold(50_000, 20, 100)
+
 import functools
 import os
 import sys
@@ -247,7 +258,15 @@ def _exit_status(reports, fail_on: str, plugin_errors: bool) -> int:
     return 1 if failing else 0
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    def __call__(self, *args, **kwargs):
+        # The ``paramlint`` script: what start-up built lives until exit,
+        # so no collection needs to walk it again.
+        gc.freeze()
+        return super().__call__(*args, **kwargs)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paramlint")
 def main() -> None:
     """Static analysis of neural-network architectures (ONNX and YAML)."""
