@@ -190,7 +190,7 @@ def _registry(cache):
 
 
 def _analyze(paths, *, config_file, select, ignore, extend_select, no_cache, cache_dir,
-             max_params, max_layer_params, fail_on=None) -> Run:
+             max_params, max_layer_params, jobs=None, fail_on=None) -> Run:
     from .config import enabled, load_config, options_for, validate
     from .engine import Settings, analyze
     from .suppress import apply_ignores, apply_noqa, read_lines
@@ -229,7 +229,7 @@ def _analyze(paths, *, config_file, select, ignore, extend_select, no_cache, cac
         fingerprint = config_fingerprint(sorted(selected), options, {"sources": registry.sources},
                                          code=code)
         cache = _EngineCache(store, fingerprint)
-    reports = analyze(files, settings, cache=cache)
+    reports = analyze(files, settings, cache=cache, jobs=jobs)
     if store is not None:
         store.save_memos()
 
@@ -297,6 +297,9 @@ common_options = [
                  help="PRM101: budget for the model's params."),
     click.option("--max-layer-params", type=click.IntRange(min=0),
                  help="PRM101: budget for any layer's params."),
+    click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                 help="Worker processes (default: as many as cores when the work is worth it; "
+                      "1: in this process)."),
 ]
 
 
@@ -318,7 +321,7 @@ common_options = [
 @_guarded
 def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_baseline, baseline,
           config_file, select, ignore, extend_select, no_cache, cache_dir, max_params,
-          max_layer_params):
+          max_layer_params, jobs):
     """Lint model files and folders; the exit status says pass or fail."""
     from . import formats
 
@@ -326,7 +329,8 @@ def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_bas
         raise click.UsageError("--write-baseline and --baseline cannot be combined")
     run = _analyze(paths, config_file=config_file, select=select, ignore=ignore,
                    extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
-                   max_params=max_params, max_layer_params=max_layer_params, fail_on=fail_on)
+                   max_params=max_params, max_layer_params=max_layer_params, jobs=jobs,
+                   fail_on=fail_on)
     reports = run.reports
     if write_baseline:
         from .baseline import write_baseline as write
@@ -373,7 +377,7 @@ def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_bas
 @_with(common_options)
 @_guarded
 def report(paths, output_format, config_file, select, ignore, extend_select, no_cache, cache_dir,
-           max_params, max_layer_params):
+           max_params, max_layer_params, jobs):
     """Print each model's layers, parameter counts, sharing figures and findings.
 
     Exits 1 only when a file could not be loaded: a report informs, `check` gates.
@@ -382,7 +386,7 @@ def report(paths, output_format, config_file, select, ignore, extend_select, no_
 
     run = _analyze(paths, config_file=config_file, select=select, ignore=ignore,
                    extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
-                   max_params=max_params, max_layer_params=max_layer_params)
+                   max_params=max_params, max_layer_params=max_layer_params, jobs=jobs)
     module = formats.get(output_format, formats.REPORT_FORMATS)
     click.echo(module.render(run.reports, rules=rule_metadata(run.registry.rules),
                              version=__version__).rstrip("\n"))

@@ -1,5 +1,7 @@
 """The engine keeps every failure inside its own file's report."""
 
+import os
+
 from analyzer import engine
 from analyzer.engine import Settings, analyze, run_rules
 from analyzer.ir import LoadError, Location
@@ -90,3 +92,10 @@ def test_cache_hits_skip_analysis():
     second = analyze(["a.yaml", "b.yaml"], Settings(), cache=cache, analyze_one=analyze_one)
     assert calls == ["a.yaml", "b.yaml"]
     assert [r.path for r in second] == ["a.yaml", "b.yaml"]
+
+
+def test_workers_only_when_the_work_outweighs_starting_them():
+    assert engine.default_jobs([f"m{i}.yaml" for i in range(40)]) == 1
+    many = engine.default_jobs([f"m{i}.yaml" for i in range(engine.PARALLEL_MIN_FILES)])
+    onnx = engine.default_jobs([f"m{i}.onnx" for i in range(engine.PARALLEL_MIN_ONNX)])
+    assert many == onnx == min(os.cpu_count() or 1, 8)

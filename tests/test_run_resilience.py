@@ -64,9 +64,9 @@ def zoo(folder: Path, copies: int = 1) -> list[Path]:
 BAD_NAMES = {"bad_syntax.yaml", "bad_field.yaml", "empty.yaml", "binary.yml", "garbage.onnx", "empty.onnx"}
 
 
-def _check_zoo(tmp_path, copies):
+def _check_zoo(tmp_path, copies, jobs):
     files = zoo(tmp_path / "zoo", copies)
-    proc = paramlint("check", "--no-cache", "-f", "json", "zoo", cwd=tmp_path)
+    proc = paramlint("check", "--no-cache", "--jobs", str(jobs), "-f", "json", "zoo", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     models = {Path(m["path"]).name: m for m in json.loads(proc.stdout)["models"]}
@@ -78,7 +78,7 @@ def _check_zoo(tmp_path, copies):
         else:
             assert not model.get("error"), (name, model.get("error"))
             assert model["totals"]["params"] > 0
-    text = paramlint("check", "--no-cache", "zoo", cwd=tmp_path)
+    text = paramlint("check", "--no-cache", "--jobs", str(jobs), "zoo", cwd=tmp_path)
     match = SUMMARY.search(text.stdout)
     assert match, text.stdout[-500:]
     assert int(match.group(3)) == len(files)
@@ -87,11 +87,11 @@ def _check_zoo(tmp_path, copies):
 
 
 def test_bad_files_never_stop_the_others(tmp_path):
-    _check_zoo(tmp_path, copies=1)  # 10 files: analysed in this process
+    _check_zoo(tmp_path, copies=1, jobs=1)  # 10 files, analysed in this process
 
 
 def test_bad_files_never_stop_the_others_in_parallel(tmp_path):
-    _check_zoo(tmp_path, copies=4)  # 22 files: spread over worker processes
+    _check_zoo(tmp_path, copies=4, jobs=2)  # 22 files, spread over worker processes
 
 
 CRASHING = """
@@ -192,7 +192,7 @@ def test_a_missing_path_is_a_load_error_for_that_path(tmp_path):
 
 def _interrupted_run(work: Path, delay: float, baseline: Path, cache: Path) -> subprocess.CompletedProcess:
     proc = subprocess.Popen([sys.executable, "-m", "analyzer", "check", "--write-baseline", str(baseline),
-                             "--cache-dir", str(cache), "."], cwd=work, stdout=subprocess.PIPE,
+                             "--jobs", "2", "--cache-dir", str(cache), "."], cwd=work, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     time.sleep(delay)
     try:
