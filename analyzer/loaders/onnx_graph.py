@@ -29,7 +29,7 @@ class GraphError(Exception):
     """The graph is malformed (cycle, missing tensor, duplicate output...)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class FlatNode:
     node: Any  # NodeProto: attributes, op_type, domain
     op_type: str
@@ -40,6 +40,8 @@ class FlatNode:
     node_index: int  # top-level index in the file (the owner's, for inner nodes)
     node_name: str  # top-level node's name (the owner's, for inner nodes)
     owner: str | None = None
+    #: The node's subgraph attributes, ``[(name, GraphProto)]`` (_graph_attrs).
+    subgraphs: list = field(default_factory=list)
 
 
 @dataclass
@@ -55,14 +57,19 @@ class Flat:
 # model-local functions
 
 
-def _graph_attrs(node: Any) -> list[Any]:
-    from onnx import AttributeProto
+_GRAPH, _GRAPHS = 5, 10  # AttributeProto.GRAPH, AttributeProto.GRAPHS
 
+
+def _graph_attrs(node: Any) -> list[Any]:
+    attributes = node.attribute
+    if not attributes:
+        return []
     out = []
-    for a in node.attribute:
-        if a.type == AttributeProto.GRAPH:
+    for a in attributes:
+        kind = a.type
+        if kind == _GRAPH:
             out.append((a.name, a.g))
-        elif a.type == AttributeProto.GRAPHS:
+        elif kind == _GRAPHS:
             out.extend((f"{a.name}{i}", g) for i, g in enumerate(a.graphs))
     return out
 
@@ -183,18 +190,34 @@ def inline_functions(model: Any) -> tuple[Any, list[tuple[int, str]]]:
 # flattening
 
 
-def _topo_order(nodes: list[Any], inputs_of: Callable[[Any], list[str]]) -> list[int]:
+def _topo_order(nodes: list[Any], inputs: list[list[str]], outputs: list[list[str]]) -> list[int]:
     """Indices of ``nodes`` in a topological order (stable: file order when
-    already sorted). Raises GraphError on a cycle."""
+    already sorted). Raises GraphError on a cycle.
+
+    ``inputs[i]``/``outputs[i]``: the names node i reads (outer references
+    of its subgraphs included) and makes."""
     producer: dict[str, int] = {}
-    for i, n in enumerate(nodes):
-        for o in n.output:
+    for i, outs in enumerate(outputs):
+        for o in outs:
             if o:
-                producer[text(o)] = i
+                producer[o] = i
+    # Already sorted (the usual case): every input is made by an earlier
+    # node, and the heap below would return file order. One pass instead.
+    get = producer.get
+    for i, ins in enumerate(inputs):
+        for x in ins:
+            j = get(x)
+            if j is not None and j >= i:
+                break
+        else:
+            continue
+        break
+    else:
+        return list(range(len(nodes)))
     deps: list[set[int]] = []
     users: list[list[int]] = [[] for _ in nodes]
-    for i, n in enumerate(nodes):
-        d = {producer[x] for x in inputs_of(n) if x in producer}
+    for i, ins in enumerate(inputs):
+        d = {producer[x] for x in ins if x in producer}
         deps.append(d)
         for j in d:
             users[j].append(i)
@@ -231,11 +254,25 @@ def _outer_refs(graph: Any) -> set[str]:
     return refs
 
 
-def _node_inputs_with_refs(n: Any) -> list[str]:
+def _node_inputs_with_refs(n: Any, subgraphs: list[Any]) -> list[str]:
     names = [text(x) for x in n.input if x]
-    for _, g in _graph_attrs(n):
+    for _, g in subgraphs:
         names.extend(_outer_refs(g))
     return names
+
+
+def _texts(values: Any) -> list[str]:
+    """A repeated string field as a list of str (see ``text``)."""
+    out = list(values)
+    try:
+        "".join(out)  # all str: the usual case, checked in C
+    except TypeError:
+        out = [text(x) for x in out]
+    return out
+
+
+def _same(x: str) -> str:
+    return x
 
 
 def flatten(model: Any, origins: list[tuple[int, str]],
@@ -269,8 +306,14 @@ def flatten(model: Any, origins: list[tuple[int, str]],
     shapes.update(graph_shapes(graph, None, invented))
 
     def walk(g_nodes: list[Any], node_origins: list[tuple[int, str]],
-             rename: Callable[[str], str], owner: str | None, scope: set[str]) -> None:
-        order = _topo_order(g_nodes, _node_inputs_with_refs)
+             rename: Callable[[str], str] | None, owner: str | None, scope: set[str]) -> None:
+        """``rename`` None: the top-level graph, whose names stay as they are."""
+        subs = [_graph_attrs(n) for n in g_nodes]
+        raw_ins = [_texts(n.input) for n in g_nodes]
+        raw_outs = [_texts(n.output) for n in g_nodes]
+        refs = [[x for x in ins if x] + [r for _, g in sub for r in _outer_refs(g)] if sub else ins
+                for ins, sub in zip(raw_ins, subs)]
+        order = _topo_order(g_nodes, refs, raw_outs)
         for j in order:
             n = g_nodes[j]
             index, file_name = node_origins[j]
@@ -279,24 +322,27 @@ def flatten(model: Any, origins: list[tuple[int, str]],
             base = text(n.name) or f"{op_type}_{index if owner is None else j}"
             if owner is not None:
                 base = f"{owner}/{base}"
-            ins = [rename(text(x)) if x else "" for x in n.input]
+            ins = raw_ins[j]
+            outs = raw_outs[j]
+            if rename is not None:
+                ins = [rename(x) if x else "" for x in ins]
+                outs = [rename(x) if x else "" for x in outs]
             for x in ins:
                 if x and x not in defined:
                     raise GraphError(
                         f"node '{base}' ({op_type}) reads tensor '{x}' that no node, "
                         f"input or initializer makes")
-            outs = [rename(text(x)) if x else "" for x in n.output]
             for x in outs:
                 if x:
                     define(x, f"node '{base}'")
-            fnode = FlatNode(n, op_type, domain, base, ins, outs, index, file_name, owner)
+            subgraphs = subs[j]
+            fnode = FlatNode(n, op_type, domain, base, ins, outs, index, file_name, owner, subgraphs)
             nodes.append(fnode)
-            subgraphs = _graph_attrs(n)
             for attr_name, g in subgraphs:
                 prefix = base if len(subgraphs) == 1 else f"{base}/{attr_name}"
                 local = _defined_in(g)
 
-                def inner_rename(x: str, local=local, prefix=prefix, outer=rename) -> str:
+                def inner_rename(x: str, local=local, prefix=prefix, outer=rename or _same) -> str:
                     return f"{prefix}/{x}" if x in local else outer(x)
 
                 for t in g.initializer:
@@ -311,7 +357,7 @@ def flatten(model: Any, origins: list[tuple[int, str]],
                 shapes.update(graph_shapes(g, inner_rename, invented))
                 walk(list(g.node), [(index, file_name)] * len(g.node), inner_rename, prefix, local)
 
-    walk(list(graph.node), origins, lambda x: x, None, set())
+    walk(list(graph.node), origins, None, None, set())
     outputs = {text(o.name) for o in graph.output}
     for o in outputs:
         if o not in defined:
@@ -323,36 +369,64 @@ def flatten(model: Any, origins: list[tuple[int, str]],
 # constants and their roots
 
 
+# onnx.proto enum values, so that the per-tensor helpers import nothing.
+_EXTERNAL = 1  # TensorProto.EXTERNAL
+_STRING = 8  # TensorProto.STRING
+_INT64 = 7  # TensorProto.INT64
+
+
 def has_payload(t: Any) -> bool:
     """Whether a TensorProto's values are inside the loaded model."""
-    from onnx import TensorProto
-
-    if t.data_location == TensorProto.EXTERNAL:
+    if t.data_location == _EXTERNAL:
         return False
-    if t.raw_data:
+    if t.raw_data or t.float_data or t.int32_data or t.int64_data or t.double_data \
+            or t.uint64_data or t.string_data:
         return True
-    for f in ("float_data", "int32_data", "int64_data", "double_data",
-              "uint64_data", "string_data"):
-        if len(getattr(t, f)):
-            return True
     return elements(tuple(t.dims)) == 0
 
 
-def tensor_nbytes(t: Any) -> int:
-    from onnx import helper
+_ITEMSIZE: dict[int, int] = {}
 
+
+def _itemsize(data_type: int) -> int:
+    size = _ITEMSIZE.get(data_type)
+    if size is None:
+        from onnx import helper
+
+        try:
+            size = helper.tensor_dtype_to_np_dtype(data_type).itemsize
+        except Exception:
+            size = 8
+        _ITEMSIZE[data_type] = size
+    return size
+
+
+def tensor_nbytes(t: Any) -> int:
     n = elements(tuple(t.dims)) or 0
-    try:
-        size = helper.tensor_dtype_to_np_dtype(t.data_type).itemsize
-    except Exception:
-        size = 8
-    return n * size
+    return n * _itemsize(t.data_type)
+
+
+#: data_type -> numpy dtype string, for types whose raw_data numpy reads as
+#: it is (little-endian, one element per itemsize bytes): what
+#: numpy_helper.to_array does for them, without its per-call overhead.
+_RAW_DTYPES = {1: "<f4", 2: "u1", 3: "i1", 4: "<u2", 5: "<i2", 6: "<i4", 7: "<i8", 9: "?",
+               10: "<f2", 11: "<f8", 12: "<u4", 13: "<u8"}
 
 
 def tensor_values(t: Any) -> Any:
     """numpy array of a small TensorProto with its payload, else None."""
     if not has_payload(t) or tensor_nbytes(t) > KEEP_BYTES * 4:
         return None
+    raw = t.raw_data
+    if raw:
+        dtype = _RAW_DTYPES.get(t.data_type)
+        dims = tuple(t.dims)
+        n = elements(dims)
+        if dtype is not None and n is not None and n * _itemsize(t.data_type) == len(raw) \
+                and not t.HasField("segment") and t.data_location != _EXTERNAL:
+            import numpy as np
+
+            return np.frombuffer(raw, dtype=dtype).reshape(dims)
     try:
         from onnx import numpy_helper
 
@@ -378,6 +452,38 @@ def all_equal(arr: Any) -> bool | None:
     return bool(np.all(flat == first))
 
 
+_FLOAT_FORMATS = {1: "<2f", 10: "<2e", 11: "<2d"}  # FLOAT, FLOAT16, DOUBLE
+_INT_TYPES = frozenset({2, 3, 4, 5, 6, 7, 12, 13})  # (U)INT8/16/32/64
+
+
+def _raw_uniform(t: Any) -> bool | None:
+    """``all_equal(tensor_values(t))`` read from a small tensor's raw bytes,
+    when that is certain without numpy (None: ask numpy). A bias read by
+    one layer is nearly always told apart by its first two elements."""
+    raw = getattr(t, "raw_data", None)
+    if not raw or t.data_location == _EXTERNAL:
+        return None
+    data_type = t.data_type
+    if data_type not in _RAW_DTYPES or t.HasField("segment"):
+        return None
+    size = _itemsize(data_type)
+    n = elements(tuple(t.dims))
+    if n is None or n * size != len(raw) or len(raw) > KEEP_BYTES * 4:
+        return None  # tensor_values' own path decides
+    if n <= 1 or raw == raw[:size] * n:
+        return True  # one element, or every element the same bits
+    if data_type in _INT_TYPES:
+        return False  # integers: different bits, different values
+    fmt = _FLOAT_FORMATS.get(data_type)
+    if fmt is not None:
+        import struct
+
+        a, b = struct.unpack_from(fmt, raw)
+        if a != b and not (a != a and b != b):  # differ, and not two NaNs
+            return False
+    return None
+
+
 class Constants:
     """Which tensors are constant, and what roots each is computed from."""
 
@@ -388,35 +494,55 @@ class Constants:
         self.producer: dict[str, FlatNode] = {}
         self.constant: set[str] = set(flat.initializers)
         self.consumers: dict[str, list[tuple[FlatNode, int]]] = {}
+        producer = self.producer
+        consumers = self.consumers
+        constant = self.constant
         for fn in flat.nodes:
-            for k, x in enumerate(fn.inputs):
+            k = 0
+            for x in fn.inputs:
                 if x:
-                    self.consumers.setdefault(x, []).append((fn, k))
+                    users = consumers.get(x)
+                    if users is None:
+                        consumers[x] = [(fn, k)]
+                    else:
+                        users.append((fn, k))
+                k += 1
             for o in fn.outputs:
                 if o:
-                    self.producer[o] = fn
+                    producer[o] = fn
             if self._constant_node(fn):
-                self.constant.update(o for o in fn.outputs if o)
+                constant.update(o for o in fn.outputs if o)
         self._roots: dict[str, dict[str, bool]] = {}
         self._values: dict[str, Any] = {}
+        self._root_shapes: dict[str, tuple | None] = {}
 
     def _constant_node(self, fn: FlatNode) -> bool:
         if fn.domain not in ops.DEFAULT_DOMAINS or fn.op_type in ops.NONDETERMINISTIC:
             return False
         if fn.op_type == "Constant":
             return True
-        ins = [x for x in fn.inputs if x]
-        if not ins:
-            return False
-        return all(x in self.constant for x in ins)
+        constant = self.constant
+        seen = False
+        for x in fn.inputs:
+            if x:
+                if x not in constant:
+                    return False
+                seen = True
+        return seen
 
     def is_constant(self, name: str) -> bool:
         return name in self.constant
 
     def constant_node(self, fn: FlatNode) -> bool:
         """A node all of whose outputs are constant (part of a constant chain)."""
-        outs = [o for o in fn.outputs if o]
-        return bool(outs) and all(o in self.constant for o in outs)
+        constant = self.constant
+        seen = False
+        for o in fn.outputs:
+            if o:
+                if o not in constant:
+                    return False
+                seen = True
+        return seen
 
     def is_generator(self, name: str) -> bool:
         fn = self.producer.get(name)
@@ -450,6 +576,14 @@ class Constants:
 
     def root_shape(self, root: str) -> tuple | None:
         """Weight shape of a root (ints), None when it cannot be known."""
+        try:
+            return self._root_shapes[root]
+        except KeyError:
+            pass
+        shape = self._root_shapes[root] = self._root_shape(root)
+        return shape
+
+    def _root_shape(self, root: str) -> tuple | None:
         if root in self.init:
             t = self.init[root]
             dims = t.dims
@@ -488,17 +622,15 @@ class Constants:
         return None
 
     def is_string(self, root: str) -> bool:
-        from onnx import TensorProto
-
         if root in self.init:
-            return getattr(self.init[root], "data_type", 0) == TensorProto.STRING
+            return getattr(self.init[root], "data_type", 0) == _STRING
         fn = self.producer.get(root)
         if fn is not None and fn.op_type == "Constant":
             for a in fn.node.attribute:
                 if a.name in ("value_string", "value_strings"):
                     return True
                 if a.name == "value":
-                    return a.t.data_type == TensorProto.STRING
+                    return a.t.data_type == _STRING
         return False
 
     def dtype(self, root: str) -> int | None:
@@ -586,6 +718,14 @@ class Constants:
                 return True
             if fn.op_type in ("EyeLike", "Range"):
                 return False
+        elif root not in self._values:
+            t = self.init.get(root)
+            if t is not None and hasattr(t, "raw_data"):  # not sparse
+                if not has_payload(t):
+                    return None  # its values were not read (all_equal(None))
+                quick = _raw_uniform(t)
+                if quick is not None:
+                    return quick
         return all_equal(self.values(root))
 
     def tensor_elements(self, name: str) -> int | None:

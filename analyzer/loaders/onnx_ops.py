@@ -218,13 +218,46 @@ def _plain(value: Any) -> Any:
     return None
 
 
+# AttributeProto.AttributeType values (onnx.proto), for attr_value's fast path.
+_FLOAT, _INT, _STRING, _FLOATS, _INTS, _STRINGS = 1, 2, 3, 6, 7, 8
+
+
+def _text(value: Any) -> Any:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
 def attr_value(attr: Any) -> Any:
     """A plain, JSON-safe value for an AttributeProto (None for tensors,
-    graphs, types, or anything malformed)."""
-    from onnx import helper  # onnx is imported by the loader anyway
+    graphs, types, or anything malformed).
 
+    The common types are read directly: ``onnx.helper.get_attribute_value``
+    plus ``_plain`` cost ~7 us an attribute, a third of a 50,000-node
+    model's layer building. Anything else goes through onnx's helper."""
+    if attr.ref_attr_name:
+        return None  # get_attribute_value refuses a reference attribute
+    kind = attr.type
+    if kind == _INTS:
+        return list(attr.ints)
+    if kind == _INT:
+        return attr.i
+    if kind == _FLOAT:
+        return attr.f
+    if kind == _FLOATS:
+        return list(attr.floats)
+    if kind == _STRING:
+        return _text(attr.s)
+    if kind == _STRINGS:
+        return [_text(v) for v in attr.strings]
+    global _helper
+    if _helper is None:
+        from onnx import helper  # onnx is imported by the loader anyway
+
+        _helper = helper
     try:
-        value = helper.get_attribute_value(attr)
+        value = _helper.get_attribute_value(attr)
     except Exception:
         return None
     return _plain(value)
+
+
+_helper: Any = None
