@@ -130,8 +130,9 @@ def count(model: Model) -> Counts:
         return cached
     readers: dict[str, list[str]] = {name: [] for name in model.weights}
     for layer in model.layers:
-        for name in dict.fromkeys(layer.weights):
-            readers.setdefault(name, []).append(layer.name)
+        if layer.weights:
+            for name in dict.fromkeys(layer.weights):
+                readers.setdefault(name, []).append(layer.name)
 
     merged = {name for name, who in readers.items()
               if len(who) > 1 and is_merged_constant(model.weights[name])}
@@ -140,15 +141,23 @@ def count(model: Model) -> Counts:
     layers: dict[str, LayerCounts] = {}
     per_use_total = 0
     savings_total: int | None = 0
+    weights = model.weights
+    elements: dict[str, int] = {}  # Weight.elements is computed on each read
     for layer in model.layers:
+        if not layer.weights:  # most layers of a large model: nothing to add
+            layers[layer.name] = LayerCounts(0, 0, 0, [], None, None)
+            continue
         trainable = non_trainable = 0
         partners: dict[str, None] = {}
         for name in dict.fromkeys(layer.weights):
-            weight = model.weights[name]
+            weight = weights[name]
+            size = elements.get(name)
+            if size is None:
+                size = elements[name] = weight.elements
             if weight.trainable:
-                trainable += weight.elements
+                trainable += size
             else:
-                non_trainable += weight.elements
+                non_trainable += size
             if name in tied:
                 partners.update((other, None) for other in readers[name] if other != layer.name)
         params = trainable + non_trainable

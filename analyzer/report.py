@@ -10,7 +10,7 @@ import os
 from dataclasses import asdict, fields
 from typing import Any
 
-from .counting import Counts, Totals
+from .counting import Counts, Sharing, Totals
 from .ir import Location, Model
 
 
@@ -29,6 +29,8 @@ def _location(loc: Location | None) -> dict[str, Any] | None:
 
 
 NULL_TOTALS = {f.name: None for f in fields(Totals)}
+#: asdict(Sharing) without its recursive copy (every field is an int or None).
+SHARING_FIELDS = tuple(f.name for f in fields(Sharing))
 
 
 def build_document(model: Model, counts: Counts | None) -> dict[str, Any]:
@@ -47,22 +49,56 @@ def build_document(model: Model, counts: Counts | None) -> dict[str, Any]:
     if model.failed:
         doc["error"] = model.error.message if model.error else "failed"
         return doc
+    rows = doc["layers"]
+    append = rows.append
+    by_name = counts.layers if counts else {}
+    # One dict per layer, built inline: this loop runs once per node of a
+    # 50,000-node model, where a helper call or dataclasses.asdict per field
+    # cost more than the dict itself.
     for layer in model.layers:
-        c = counts.layers.get(layer.name) if counts else None
-        doc["layers"].append({
-            "name": layer.name,
-            "op": layer.op,
-            "source_op": layer.source_op,
-            "inputs": list(layer.inputs),
-            "input_shape": _shape(layer.input_shape),
-            "output_shape": _shape(layer.output_shape),
-            "params": c.params if c else None,
-            "trainable": c.trainable if c else None,
-            "non_trainable": c.non_trainable if c else None,
-            "shared_with": list(c.shared_with) if c else [],
-            "sharing": asdict(c.sharing) if c and c.sharing else None,
-            "location": _location(layer.location),
-        })
+        c = by_name.get(layer.name)
+        in_shape = layer.input_shape
+        out_shape = layer.output_shape
+        loc = layer.location
+        if loc is None:
+            where = None
+        elif loc.line is not None:
+            where = {"line": loc.line, "column": loc.column}
+        elif loc.node_index is not None:
+            where = {"node_index": loc.node_index, "node_name": loc.node_name}
+        else:
+            where = None
+        if c:
+            s = c.sharing
+            append({
+                "name": layer.name,
+                "op": layer.op,
+                "source_op": layer.source_op,
+                "inputs": list(layer.inputs),
+                "input_shape": None if in_shape is None else list(in_shape),
+                "output_shape": None if out_shape is None else list(out_shape),
+                "params": c.params,
+                "trainable": c.trainable,
+                "non_trainable": c.non_trainable,
+                "shared_with": list(c.shared_with),
+                "sharing": {k: getattr(s, k) for k in SHARING_FIELDS} if s else None,
+                "location": where,
+            })
+        else:
+            append({
+                "name": layer.name,
+                "op": layer.op,
+                "source_op": layer.source_op,
+                "inputs": list(layer.inputs),
+                "input_shape": None if in_shape is None else list(in_shape),
+                "output_shape": None if out_shape is None else list(out_shape),
+                "params": None,
+                "trainable": None,
+                "non_trainable": None,
+                "shared_with": [],
+                "sharing": None,
+                "location": where,
+            })
     if counts:
         doc["ties"] = [_tensor(t) for t in counts.ties]
         doc["merged_constants"] = [_tensor(t) for t in counts.merged_constants]

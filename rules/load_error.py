@@ -16,8 +16,9 @@ def _unknown_layer(model, ctx):
     for diag in model.diagnostics:
         layer = model.layer(diag.layer) if diag.layer else None
         yield ctx.finding(diag.message, layer=layer, location=diag.location)
+    counts = count(model).layers
     for layer in model.layers:
-        missing = count(model).layers[layer.name].missing
+        missing = counts[layer.name].missing
         if missing:
             yield ctx.finding(f"{layer.op} '{layer.name}': sharing figures left out: {missing}",
                               layer=layer)
