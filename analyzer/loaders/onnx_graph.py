@@ -165,16 +165,19 @@ def inline_functions(model: Any) -> tuple[Any, list[tuple[int, str]]]:
     new_model.CopyFrom(model)
     nodes: list[Any] = []
     new_origins: list[tuple[int, str]] = []
-    for i, n in enumerate(model.graph.node):
-        key = _function_key(n)
-        if key in funcs:
-            prefix = n.name or f"{n.op_type}_{i}"
-            expanded = expand(n, funcs[key], prefix, 0)
-            nodes.extend(expanded)
-            new_origins.extend((i, n.name) for _ in expanded)
-        else:
-            nodes.append(n)
-            new_origins.append((i, n.name))
+    try:
+        for i, n in enumerate(model.graph.node):
+            key = _function_key(n)
+            if key in funcs:
+                prefix = n.name or f"{n.op_type}_{i}"
+                expanded = expand(n, funcs[key], prefix, 0)
+                nodes.extend(expanded)
+                new_origins.extend((i, n.name) for _ in expanded)
+            else:
+                nodes.append(n)
+                new_origins.append((i, n.name))
+    finally:
+        expand = None  # type: ignore[assignment]  # noqa: F841  (see flatten's walk)
     del new_model.graph.node[:]
     new_model.graph.node.extend(nodes)
     have = {o.domain for o in new_model.opset_import}
@@ -357,7 +360,14 @@ def flatten(model: Any, origins: list[tuple[int, str]],
                 shapes.update(graph_shapes(g, inner_rename, invented))
                 walk(list(g.node), [(index, file_name)] * len(g.node), inner_rename, prefix, local)
 
-    walk(list(graph.node), origins, None, None, set())
+    try:
+        walk(list(graph.node), origins, None, None, set())
+    finally:
+        # walk calls itself through its closure cell: a reference cycle that
+        # would keep every FlatNode, NodeProto and initializer of this
+        # flatten alive until the cyclic GC finds it. Broken here, they go
+        # as soon as the loader drops them.
+        walk = None  # type: ignore[assignment]  # noqa: F841
     outputs = {text(o.name) for o in graph.output}
     for o in outputs:
         if o not in defined:

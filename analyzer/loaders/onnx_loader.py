@@ -48,6 +48,17 @@ ROLE_NAMES: dict[str, dict[int, str]] = {
 }
 
 
+#: Every op type make_layer reads attributes or weights of; the others
+#: (activations, arithmetic...) skip its chain of tests.
+_SHAPED_OPS = frozenset({
+    "Conv", "ConvTranspose", "ConvInteger", "QLinearConv",
+    "MatMul", "Gemm", "QGemm", "MatMulInteger", "QLinearMatMul", "FusedMatMul",
+    "Gather", "LSTM", "GRU", "RNN", *ops.POOLS, "GlobalAveragePool", "GlobalMaxPool",
+    "BatchNormalization", "LayerNormalization", "InstanceNormalization", "GroupNormalization",
+    "Transpose", "Flatten",
+})
+
+
 def _read(path: str) -> Any:
     """The model with every tensor payload over KEEP_BYTES dropped (dims,
     data_type, name and external_data entries kept; nothing the model names
@@ -123,6 +134,8 @@ class _Builder:
         self.trainable_uses: dict[str, bool] = {}
         self.buffer_uses: dict[str, bool] = {}
         self.pairs: list[tuple[Layer, FlatNode]] = []
+        #: (op_type, domain, rank, dense, embedding) -> (IR op, source_op)
+        self._op_names: dict[tuple, tuple[str, str]] = {}
 
     # ---- helpers
 
@@ -156,22 +169,27 @@ class _Builder:
     def classify(self, fn: FlatNode) -> tuple[list[str], list[tuple[str, int, bool]]]:
         """(data inputs, weight reads as (tensor, position, trainable role))."""
         op = fn.op_type
-        if self.consts.constant_node(fn):
+        consts = self.consts
+        constant = consts.constant
+        if consts.constant_node(fn):
             data = [x for k, x in enumerate(fn.inputs) if x and ops.role(op, k) != ops.AUX]
             return data, []
+        inputs = fn.inputs
+        if not any(x in constant for x in inputs):  # the usual node: data only
+            return [x for x in inputs if x], []
         data: list[str] = []
         reads: list[tuple[str, int, bool]] = []
         dynamic: dict[int, str] = {}
         for p, (s, z) in ops.QUANT_OPERANDS.get(op, {}).items():
-            if p < len(fn.inputs) and self.consts.is_constant(fn.inputs[p]):
+            if p < len(fn.inputs) and consts.is_constant(fn.inputs[p]):
                 dynamic[s] = dynamic[z] = ops.BUFFER
             else:
                 dynamic.setdefault(s, ops.AUX)
                 dynamic.setdefault(z, ops.AUX)
-        for k, x in enumerate(fn.inputs):
+        for k, x in enumerate(inputs):
             if not x:
                 continue
-            if not self.consts.is_constant(x):
+            if x not in constant:
                 data.append(x)
                 continue
             role = dynamic.get(k) or ops.role(op, k)
@@ -214,7 +232,7 @@ class _Builder:
         return name
 
     def check_dims(self, root: str, shape: tuple, fn: FlatNode | None) -> None:
-        if any(d < 0 for d in shape):
+        if shape and min(shape) < 0:
             raise LoadError(f"weight '{root}' has a negative dimension {list(shape)}",
                             self.location(fn) if fn else Location(self.path))
         if (elements(shape) or 0) > MAX_ELEMENTS:
@@ -350,15 +368,22 @@ class _Builder:
             raw = {}
         if raw:
             attrs["onnx"] = raw
-        positions = {pos for _, pos, _ in reads}
-        weight_at = {pos: t for t, pos, _ in reads}
-        outputs = list(extra_outputs) if extra_outputs is not None else [o for o in fn.outputs]
-        in_shape = self.shape(data[0]) if data else None
-        out_shape = self.shape(outputs[0]) if outputs and outputs[0] else None
+        if reads:
+            positions = {pos for _, pos, _ in reads}
+            weight_at = {pos: t for t, pos, _ in reads}
+        else:
+            positions = set()
+            weight_at = {}
+        outputs = list(extra_outputs) if extra_outputs is not None else list(fn.outputs)
+        shapes = self.shapes
+        in_shape = shapes.get(data[0]) if data and data[0] else None
+        out_shape = shapes.get(outputs[0]) if outputs and outputs[0] else None
         rank = None
         dense = embedding = False
 
-        if op_type in ("Conv", "ConvTranspose", "ConvInteger", "QLinearConv"):
+        if op_type not in _SHAPED_OPS:
+            pass  # nothing below applies (most nodes: activations, arithmetic)
+        elif op_type in ("Conv", "ConvTranspose", "ConvInteger", "QLinearConv"):
             wpos = 3 if op_type == "QLinearConv" else 1
             bpos = 8 if op_type == "QLinearConv" else 2
             kernel = raw.get("kernel_shape")
@@ -430,19 +455,14 @@ class _Builder:
                 attrs["perm"] = tuple(perm)
         elif op_type in ("Flatten",):
             attrs["axis"] = raw.get("axis", 1)
-        op = ops.normalise(op_type, fn.domain, rank=rank, dense=dense, embedding=embedding)
-        return Layer(
-            name=fn.base_name,
-            op=op,
-            source_op=ops.qualified(op_type, fn.domain),
-            inputs=data,
-            outputs=outputs,
-            input_shape=in_shape,
-            output_shape=out_shape,
-            weights=[],
-            attrs=attrs,
-            location=self.location(fn),
-        )
+        key = (op_type, fn.domain, rank, dense, embedding)
+        names = self._op_names.get(key)
+        if names is None:
+            names = self._op_names[key] = (
+                ops.normalise(op_type, fn.domain, rank=rank, dense=dense, embedding=embedding),
+                ops.qualified(op_type, fn.domain))
+        return Layer(fn.base_name, names[0], names[1], data, outputs, in_shape, out_shape, [],
+                     attrs, Location(self.path, None, None, fn.node_index, fn.node_name))
 
     def detect_channels_last(self, layers: list[Layer]) -> None:
         """tf2onnx's NHWC: Transpose perm [0,2,...,n-1,1] of a conv's output."""
