@@ -30,6 +30,7 @@ from .protowire import (
     WireError,
     encode_varint,
     iter_fields,
+    read_varint,
     select_fields,
     skip_scalar_run,
     wire_type_name,
@@ -123,10 +124,6 @@ class _Slimmer:
             if depth > MAX_GRAPH_DEPTH:
                 raise _BadModel(f"subgraphs nested more than {MAX_GRAPH_DEPTH} deep")
         children = _CHILDREN[kind]
-        chunks: list = []
-        length = 0
-        run_start = start  # start of the pending unchanged run
-        changed = False
         if kind == _MODEL:
             fields = list(iter_fields(self.buf, start, end))
             for number, wire_type, field_start, _vs, _ve in fields:
@@ -135,6 +132,12 @@ class _Slimmer:
                     self.has_opset = True
         else:
             fields = select_fields(self.buf, start, end, children)
+            if not fields:  # most nodes and attributes: nothing to rewrite
+                return None
+        chunks: list = []
+        length = 0
+        run_start = start  # start of the pending unchanged run
+        changed = False
         for number, wire_type, field_start, value_start, value_end in fields:
             child = children.get(number)
             if child is None:
@@ -170,19 +173,13 @@ class _Slimmer:
         return chunks, length
 
     def tensor(self, start: int, end: int) -> tuple[list, int] | None:
-        payload = 0
-        for number, field_start, value_start, value_end in self.tensor_fields(start, end):
-            if number in PAYLOAD_FIELDS:
-                payload += value_end - value_start
-        if payload <= self.keep_bytes:
+        if _scan_tensor(self.buf, start, end, None) <= self.keep_bytes:
             return None
         # The fields kept (dims, data_type, name...) are a few bytes: copy
         # them, so that a hostile tensor of many tiny fields costs its size
         # in memory, not a list entry per field.
         kept = bytearray()
-        for number, field_start, _vs, value_end in self.tensor_fields(start, end):
-            if number not in PAYLOAD_FIELDS:
-                kept += self.buf[field_start:value_end]
+        _scan_tensor(self.buf, start, end, kept)
         return [bytes(kept)], len(kept)
 
     def tensor_fields(self, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
@@ -209,6 +206,61 @@ class _Slimmer:
                 f"not an ONNX model: ModelProto field {number} at byte {field_start} is "
                 f"{wire_type_name(wire_type)}, expected {wire_type_name(expected)}"
             )
+
+
+def _scan_tensor(buf, start: int, end: int, kept: bytearray | None) -> int:
+    """The payload bytes of the TensorProto at ``buf[start:end]``, as
+    ``_Slimmer.tensor_fields`` counts them; with ``kept``, every field that
+    is not payload is appended to it.
+
+    ``tensor_fields`` with its common cases inlined (a one-byte key, then a
+    one-byte varint or a length prefix): a 50,000-node model has tens of
+    thousands of tensors, and two generators per field cost more than the
+    rest of the walk. Any other field goes through ``iter_fields`` exactly
+    as there, with the same checks and errors.
+    """
+    payload = 0
+    pos = start
+    while pos < end:
+        field_start = pos
+        key = buf[pos]
+        if 8 <= key < 0x80:  # a one-byte key, field number 1-15
+            number = key >> 3
+            wire_type = key & 7
+            pos += 1
+            if wire_type == LEN:
+                if pos < end:
+                    length = buf[pos]
+                    if length < 0x80:
+                        value_start = pos + 1
+                    else:
+                        length, value_start = read_varint(buf, pos, end)
+                    value_end = value_start + length
+                    if value_end <= end:
+                        if number in PAYLOAD_FIELDS:
+                            payload += length
+                        elif kept is not None:
+                            kept += buf[field_start:value_end]
+                        pos = value_end
+                        continue
+            elif wire_type == VARINT and number not in PAYLOAD_FIELDS:
+                if pos < end and buf[pos] < 0x80:
+                    pos += 1
+                    if kept is not None:
+                        kept += buf[field_start:pos]
+                    continue
+            pos = field_start  # the general case below, from the key
+        number, wire_type, field_start, value_start, value_end = next(iter_fields(buf, pos, end))
+        if wire_type != LEN and number in PAYLOAD_FIELDS:
+            key_bytes = buf[field_start:value_start]
+            value_start = field_start
+            value_end = skip_scalar_run(buf, field_start, end, key_bytes, wire_type)
+        if number in PAYLOAD_FIELDS:
+            payload += value_end - value_start
+        elif kept is not None:
+            kept += buf[field_start:value_end]
+        pos = value_end
+    return payload
 
 
 def _tag_end(buf, pos: int) -> int:

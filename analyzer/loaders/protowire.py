@@ -154,8 +154,10 @@ def select_fields(
     """The fields of ``buf[start:end]`` whose number is in ``wanted``.
 
     Same tuples as ``iter_fields`` and the same checks on every field,
-    wanted or not; it is ``iter_fields`` with the one-byte cases inlined,
-    for the hot loop over a graph's nodes (about twice as fast).
+    wanted or not; it is ``iter_fields`` with the one- and two-byte varints
+    inlined (keys of fields 16 and up, such as AttributeProto.type, and the
+    lengths of nodes and tensors take two), for the hot loop over a graph's
+    nodes (about twice as fast).
     """
     out = []
     append = out.append
@@ -165,6 +167,9 @@ def select_fields(
         key = buf[pos]
         if key < 0x80:
             pos += 1
+        elif pos + 1 < end and buf[pos + 1] < 0x80:  # read_varint's two-byte case
+            key = (key & 0x7F) | (buf[pos + 1] << 7)
+            pos += 2
         else:
             key, pos = read_varint(buf, pos, end)
         wire_type = key & 7
@@ -172,6 +177,9 @@ def select_fields(
             if pos < end and buf[pos] < 0x80:
                 length = buf[pos]
                 value_start = pos + 1
+            elif pos + 1 < end and buf[pos + 1] < 0x80:
+                length = (buf[pos] & 0x7F) | (buf[pos + 1] << 7)
+                value_start = pos + 2
             else:
                 length, value_start = read_varint(buf, pos, end)
             value_end = value_start + length
