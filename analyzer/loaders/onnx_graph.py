@@ -257,13 +257,6 @@ def _outer_refs(graph: Any) -> set[str]:
     return refs
 
 
-def _node_inputs_with_refs(n: Any, subgraphs: list[Any]) -> list[str]:
-    names = [text(x) for x in n.input if x]
-    for _, g in subgraphs:
-        names.extend(_outer_refs(g))
-    return names
-
-
 def _texts(values: Any) -> list[str]:
     """A repeated string field as a list of str (see ``text``)."""
     out = list(values)
