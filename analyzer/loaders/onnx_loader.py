@@ -276,7 +276,9 @@ class _Builder:
         return layers
 
     def assign_weights(self, uses: list[tuple[Layer, list[tuple[str, bool, str]]]]) -> None:
-        split = {r for r in self.weights if r in self.trainable_uses and r in self.buffer_uses}
+        # A list, in file order: a set's order would follow the hash seed and
+        # so would the aliases' order in model.weights and in the report.
+        split = [r for r in self.weights if r in self.trainable_uses and r in self.buffer_uses]
         for root in split:
             w = self.weights[root]
             w.trainable = True

@@ -21,7 +21,7 @@ from __future__ import annotations
 import mmap
 import os
 import stat
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from ..ir import LoadError, Location
 from .protowire import (
@@ -182,23 +182,6 @@ class _Slimmer:
         _scan_tensor(self.buf, start, end, kept)
         return [bytes(kept)], len(kept)
 
-    def tensor_fields(self, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
-        """``(number, field_start, value_start, value_end)`` for each field of a
-        TensorProto; a run of unpacked payload scalars comes as one field whose
-        value spans the whole run, tags included."""
-        buf = self.buf
-        pos = start
-        while pos < end:
-            number, wire_type, field_start, value_start, value_end = next(
-                iter_fields(buf, pos, end)
-            )
-            if wire_type != LEN and number in PAYLOAD_FIELDS:
-                key = buf[field_start:value_start]
-                value_start = field_start
-                value_end = skip_scalar_run(buf, field_start, end, key, wire_type)
-            yield number, field_start, value_start, value_end
-            pos = value_end
-
     def check_model_field(self, number: int, wire_type: int, field_start: int) -> None:
         expected = _MODEL_WIRE_TYPES.get(number)
         if expected is not None and wire_type != expected:
@@ -209,15 +192,14 @@ class _Slimmer:
 
 
 def _scan_tensor(buf, start: int, end: int, kept: bytearray | None) -> int:
-    """The payload bytes of the TensorProto at ``buf[start:end]``, as
-    ``_Slimmer.tensor_fields`` counts them; with ``kept``, every field that
-    is not payload is appended to it.
+    """The payload bytes of the TensorProto at ``buf[start:end]``; with
+    ``kept``, every field that is not payload is appended to it.
 
-    ``tensor_fields`` with its common cases inlined (a one-byte key, then a
-    one-byte varint or a length prefix): a 50,000-node model has tens of
-    thousands of tensors, and two generators per field cost more than the
-    rest of the walk. Any other field goes through ``iter_fields`` exactly
-    as there, with the same checks and errors.
+    A run of unpacked payload scalars counts as one field, tags included.
+    The common cases are inlined (a one-byte key, then a one-byte varint or
+    a length prefix): a 50,000-node model has tens of thousands of tensors,
+    and two generators per field cost more than the rest of the walk. Any
+    other field goes through ``iter_fields``, with its checks and errors.
     """
     payload = 0
     pos = start
