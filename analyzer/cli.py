@@ -3,13 +3,10 @@
 Loaders, formats and onnx are imported only when a run needs them, so a
 pre-commit hook on YAML files starts about as fast as ``import yaml, click``.
 
-A run: configuration (discovered or ``--config``, then command-line
-overrides) -> files (folders walked, ``exclude`` honoured) -> the engine
-(through the content-hash cache) -> suppressions (``# noqa``,
-per-file/per-layer ignores, a baseline) -> a format -> an exit status:
-0 pass, 1 findings at or above the fail level, 2 paramlint could not do
-its job (bad command line or configuration, a bad baseline, a broken
-plugin, an internal error).
+A run (analyzer/run.py) gives reports; here they meet a baseline, a
+format and an exit status: 0 pass, 1 findings at or above the fail level,
+2 paramlint could not do its job (bad command line or configuration, a bad
+baseline, a broken plugin, an internal error).
 """
 
 from __future__ import annotations
@@ -26,18 +23,11 @@ if gc.get_threshold()[0] < 50_000:
     gc.set_threshold(50_000, 20, 100)
 
 import functools
-import os
 import sys
-from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import click
 
 from . import __version__
-
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class Abort(Exception):
@@ -82,180 +72,6 @@ def _guarded(func):
             sys.exit(2)
 
     return wrapper
-
-
-def _codes(values: tuple[str, ...]) -> list[str]:
-    """``--select A,B --select C`` -> ["A", "B", "C"]."""
-    return [c.strip() for v in values for c in v.split(",") if c.strip()]
-
-
-@dataclass
-class Run:
-    registry: object
-    config: object
-    reports: list
-    suppressed: Counter = field(default_factory=Counter)
-
-
-def _collect(paths: list[str], config) -> list[str]:
-    from .config import excluded
-    from .files import collect
-
-    return collect(paths, lambda path: excluded(path, config))
-
-
-def _default_paths(config, cwd: Path) -> list[str]:
-    if not config.paths:
-        return ["."]
-    out = []
-    for p in config.paths:
-        full = os.path.normpath(os.path.join(config.base, p))
-        rel = os.path.relpath(full, cwd)
-        out.append(full if rel.startswith("..") else rel)
-    return out
-
-
-class _EngineCache:
-    """The engine's get(path)/put(path, report) over the content-hash Cache."""
-
-    def __init__(self, cache, fingerprint: str) -> None:
-        self.cache = cache
-        self.fingerprint = fingerprint
-        self.seen: dict[str, tuple[str, int, int]] = {}
-
-    def get(self, path: str):
-        try:
-            st = os.stat(path)
-            digest = self.cache.digest(path, st)
-        except OSError:
-            return None  # the loader reports it; nothing to cache
-        self.seen[path] = (digest, st.st_mtime_ns, st.st_size)
-        return self.cache.get(path, digest, self.fingerprint)
-
-    def put(self, path: str, report) -> None:
-        known = self.seen.get(path)
-        if known is None or _transient(report):
-            return
-        try:
-            st = os.stat(path)
-        except OSError:
-            return
-        if (st.st_mtime_ns, st.st_size) != known[1:]:
-            return  # changed while we read it: the next run will see it
-        self.cache.put(path, known[0], self.fingerprint, report)
-
-
-def _transient(report) -> bool:
-    """Results of a crash or exhausted memory are not worth remembering."""
-    error = str(report.document.get("error") or "")
-    return (any(f.extra.get("internal_error") for f in report.findings)
-            or "internal error" in error or "out of memory" in error)
-
-
-def _registry(cache):
-    """(the rules, their code's top-level packages, those packages' code fingerprint).
-
-    Without a cache: discover (import) the rules. With one: their metadata
-    from the cache folder when the plugins and their code are unchanged, so
-    that a run whose files are all cache hits never imports a rule; the
-    engine discovers them itself when a file has to be analysed.
-    """
-    from .plugins import discover
-
-    if cache is None:
-        return discover(), None, None
-    from .cache import code_fingerprint
-    from .plugins import registry_from_dict, registry_identity, registry_to_dict
-
-    identity, packages = registry_identity()
-    data = cache.registry(identity)
-    if data is not None and isinstance(data.get("modules"), list):
-        modules = [str(m) for m in data["modules"]]
-        watched = sorted(set(packages) | set(modules))
-        code = code_fingerprint(watched)
-        if code == data.get("code"):
-            registry = registry_from_dict(data)
-            if registry is not None:
-                if watched != modules:
-                    code = code_fingerprint(modules)
-                return registry, modules, code
-    registry = discover()
-    modules = sorted({"analyzer"} | {r.check.__module__.split(".")[0] for r in registry.rules})
-    watched = sorted(set(packages) | set(modules))
-    data = registry_to_dict(registry)
-    if data is not None:
-        cache.remember_registry(identity, {**data, "modules": modules,
-                                           "code": code_fingerprint(watched)})
-    return registry, modules, code_fingerprint(modules)
-
-
-def _analyze(paths, *, config_file, select, ignore, extend_select, no_cache, cache_dir,
-             max_params, max_layer_params, jobs=None, fail_on=None) -> Run:
-    from .config import enabled, load_config, options_for, validate
-    from .engine import Settings, analyze
-    from .suppress import apply_ignores, apply_noqa, read_lines
-
-    cwd = Path.cwd()
-    config = load_config(Path(config_file) if config_file else None, cwd)
-    if select:
-        config.select = _codes(select)
-    config.ignore = [*config.ignore, *_codes(ignore)]
-    config.extend_select = [*config.extend_select, *_codes(extend_select)]
-    if fail_on:
-        config.fail_on = fail_on
-    store = None
-    if not no_cache:
-        from .cache import Cache, default_cache_dir
-
-        store = Cache(Path(cache_dir) if cache_dir else default_cache_dir(config.source, cwd))
-    registry, modules, code = _registry(store)
-    for error in registry.errors:
-        click.echo(f"paramlint: {error}", err=True)
-    validate(config, registry.rules)
-
-    selected = frozenset(r.code for r in registry.rules if enabled(r.code, config))
-    options = {r.code: options_for(r, config) for r in registry.rules}
-    budget = {k: v for k, v in (("max-params", max_params),
-                                ("max-layer-params", max_layer_params)) if v is not None}
-    if budget:
-        options["PRM101"] = {**options.get("PRM101", {}), **budget}
-    settings = Settings(enabled=selected, options=options)
-
-    files = _collect(list(paths) or _default_paths(config, cwd), config)
-    cache = None
-    if store is not None:
-        from .cache import config_fingerprint
-
-        fingerprint = config_fingerprint(sorted(selected), options, {"sources": registry.sources},
-                                         code=code)
-        cache = _EngineCache(store, fingerprint)
-    reports = analyze(files, settings, cache=cache, jobs=jobs)
-    if store is not None:
-        store.save_memos()
-
-    suppressed: Counter = Counter()
-    out = []
-    for report in reports:
-        if report.path.lower().endswith(YAML_SUFFIXES) and any(
-                f.line is not None for f in report.findings):
-            report = apply_noqa(report, read_lines(report.path), suppressed)
-        out.append(apply_ignores(report, config, suppressed))
-    return Run(registry, config, out, suppressed)
-
-
-def _exit_status(reports, fail_on: str, plugin_errors: bool) -> int:
-    """0 pass, 1 findings at or above fail-on, 2 paramlint could not do its job.
-
-    A broken plugin or a crash inside a rule or loader is exit 2 (the
-    contract's "internal error") even though the run went on and every
-    other finding was reported.
-    """
-    if plugin_errors or any(f.extra.get("internal_error") for r in reports for f in r.findings):
-        return 2
-    threshold = SEVERITY_RANK[fail_on]
-    failing = any(SEVERITY_RANK.get(f.severity, 2) >= threshold
-                  for r in reports for f in r.findings)
-    return 1 if failing else 0
 
 
 class _Main(click.Group):
@@ -327,10 +143,12 @@ def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_bas
 
     if write_baseline and baseline:
         raise click.UsageError("--write-baseline and --baseline cannot be combined")
-    run = _analyze(paths, config_file=config_file, select=select, ignore=ignore,
-                   extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
-                   max_params=max_params, max_layer_params=max_layer_params, jobs=jobs,
-                   fail_on=fail_on)
+    from .run import analyze_paths, exit_status
+
+    run = analyze_paths(paths, config_file=config_file, select=select, ignore=ignore,
+                        extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
+                        max_params=max_params, max_layer_params=max_layer_params, jobs=jobs,
+                        fail_on=fail_on)
     reports = run.reports
     if write_baseline:
         from .baseline import write_baseline as write
@@ -366,7 +184,7 @@ def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_bas
             line = f"Suppressed: {', '.join(parts)}."
             # Machine formats keep stdout parseable.
             click.echo(line, err=output_format != "text")
-    status = _exit_status(reports, run.config.fail_on, bool(run.registry.errors))
+    status = exit_status(reports, run.config.fail_on, bool(run.registry.errors))
     sys.exit(0 if exit_zero and status == 1 else status)
 
 
@@ -384,9 +202,11 @@ def report(paths, output_format, config_file, select, ignore, extend_select, no_
     """
     from . import formats
 
-    run = _analyze(paths, config_file=config_file, select=select, ignore=ignore,
-                   extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
-                   max_params=max_params, max_layer_params=max_layer_params, jobs=jobs)
+    from .run import analyze_paths
+
+    run = analyze_paths(paths, config_file=config_file, select=select, ignore=ignore,
+                        extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
+                        max_params=max_params, max_layer_params=max_layer_params, jobs=jobs)
     module = formats.get(output_format, formats.REPORT_FORMATS)
     click.echo(module.render(run.reports, rules=rule_metadata(run.registry.rules),
                              version=__version__).rstrip("\n"))
