@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,15 @@ def test_merged_batchnorm_constants_are_listed_not_tied(tmp_path):
     assert (merged["totals"]["trainable"], merged["totals"]["non_trainable"]) == (11_689_512, 9_600)
     assert merged["totals"]["tied_savings"] == 0 and merged["ties"] == []
     assert merged["merged_constants"] and all(len(m["layers"]) > 1 for m in merged["merged_constants"])
+
+
+def test_report_does_not_depend_on_the_hash_seed(tmp_path):
+    """Merged constants read in two roles are split into aliases: in file order."""
+    path = ob.save(ob.resnet_graph("merged", blocks=(1, 1, 1, 1), size=64), tmp_path / "merged.onnx")
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        proc = subprocess.run([sys.executable, "-m", "analyzer", "report", "--no-cache", "-f", "json", path],
+                              capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert proc.returncode == 0, proc.stderr
+        outputs.add(proc.stdout)
+    assert len(outputs) == 1
