@@ -6,26 +6,15 @@ deal in plain JSON-ready data.
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, fields
 from typing import Any
 
 from .counting import Counts, Sharing, Totals
-from .ir import Location, Model
+from .ir import Model
 
 
 def _shape(shape) -> list | None:
     return None if shape is None else list(shape)
-
-
-def _location(loc: Location | None) -> dict[str, Any] | None:
-    if loc is None:
-        return None
-    if loc.line is not None:
-        return {"line": loc.line, "column": loc.column}
-    if loc.node_index is not None:
-        return {"node_index": loc.node_index, "node_name": loc.node_name}
-    return None
 
 
 NULL_TOTALS = {f.name: None for f in fields(Totals)}
@@ -68,37 +57,21 @@ def build_document(model: Model, counts: Counts | None) -> dict[str, Any]:
             where = {"node_index": loc.node_index, "node_name": loc.node_name}
         else:
             where = None
-        if c:
-            s = c.sharing
-            append({
-                "name": layer.name,
-                "op": layer.op,
-                "source_op": layer.source_op,
-                "inputs": list(layer.inputs),
-                "input_shape": None if in_shape is None else list(in_shape),
-                "output_shape": None if out_shape is None else list(out_shape),
-                "params": c.params,
-                "trainable": c.trainable,
-                "non_trainable": c.non_trainable,
-                "shared_with": list(c.shared_with),
-                "sharing": {k: getattr(s, k) for k in SHARING_FIELDS} if s else None,
-                "location": where,
-            })
-        else:
-            append({
-                "name": layer.name,
-                "op": layer.op,
-                "source_op": layer.source_op,
-                "inputs": list(layer.inputs),
-                "input_shape": None if in_shape is None else list(in_shape),
-                "output_shape": None if out_shape is None else list(out_shape),
-                "params": None,
-                "trainable": None,
-                "non_trainable": None,
-                "shared_with": [],
-                "sharing": None,
-                "location": where,
-            })
+        s = c.sharing if c else None
+        append({
+            "name": layer.name,
+            "op": layer.op,
+            "source_op": layer.source_op,
+            "inputs": list(layer.inputs),
+            "input_shape": None if in_shape is None else list(in_shape),
+            "output_shape": None if out_shape is None else list(out_shape),
+            "params": c.params if c else None,
+            "trainable": c.trainable if c else None,
+            "non_trainable": c.non_trainable if c else None,
+            "shared_with": list(c.shared_with) if c else [],
+            "sharing": {k: getattr(s, k) for k in SHARING_FIELDS} if s else None,
+            "location": where,
+        })
     if counts:
         doc["ties"] = [_tensor(t) for t in counts.ties]
         doc["merged_constants"] = [_tensor(t) for t in counts.merged_constants]
@@ -108,12 +81,3 @@ def build_document(model: Model, counts: Counts | None) -> dict[str, Any]:
 
 def _tensor(t) -> dict[str, Any]:
     return {"name": t.name, "shape": list(t.shape), "elements": t.elements, "layers": list(t.layers)}
-
-
-def failed_document(path: str, message: str) -> dict[str, Any]:
-    """The document of a file that could not be loaded at all."""
-    fmt = os.path.splitext(path)[1].lstrip(".").lower()
-    return {"path": path, "format": "yaml" if fmt == "yml" else fmt,
-            "name": os.path.splitext(os.path.basename(path))[0],
-            "inputs": [], "totals": dict(NULL_TOTALS), "layers": [], "ties": [],
-            "merged_constants": [], "unused_weights": [], "error": message}
