@@ -16,13 +16,9 @@ See fuzz/README.md.
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))  # hostile_helpers, onnx_builders
+from harness import run
 
 
 def make_seeds(folder: Path) -> None:
@@ -51,39 +47,12 @@ def make_seeds(folder: Path) -> None:
     print(f"{len(list(folder.iterdir()))} seeds in {folder}")
 
 
-def main() -> None:
-    if len(sys.argv) > 2 and sys.argv[1] == "--make-seeds":
-        make_seeds(Path(sys.argv[2]))
-        return
-    import atheris
+def instrument():
+    from analyzer.loaders import (  # noqa: F401 - imported to be instrumented
+        onnx_graph, onnx_loader, onnx_ops, onnx_shapes, onnx_wire, protowire)
 
-    with atheris.instrument_imports():
-        from analyzer.ir import LoadError
-        from analyzer.loaders import onnx_graph, onnx_loader, onnx_ops, onnx_shapes, onnx_wire, protowire  # noqa: F401
-    from hostile_helpers import check_failure, check_invariants
-
-    folder = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
-    path = str(folder / f"paramlint-fuzz-{os.getpid()}.onnx")
-
-    def one_input(data: bytes) -> None:
-        with open(path, "wb") as handle:
-            handle.write(data)
-        try:
-            model = onnx_loader.load(path)
-        except LoadError as exc:
-            problems = check_failure(exc)
-        else:
-            problems = check_invariants(model)
-        if problems:
-            raise AssertionError("; ".join(problems))
-
-    atheris.Setup(sys.argv, one_input)
-    try:
-        atheris.Fuzz()
-    finally:
-        if os.path.exists(path):
-            os.unlink(path)
+    return onnx_loader.load
 
 
 if __name__ == "__main__":
-    main()
+    run(".onnx", make_seeds, instrument)

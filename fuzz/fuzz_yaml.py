@@ -16,14 +16,10 @@ See fuzz/README.md.
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
-import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))  # hostile_helpers
+from harness import HERE, run
 
 
 def make_seeds(folder: Path) -> None:
@@ -33,41 +29,13 @@ def make_seeds(folder: Path) -> None:
     print(f"{len(list(folder.iterdir()))} seeds in {folder}")
 
 
-def main() -> None:
-    if len(sys.argv) > 2 and sys.argv[1] == "--make-seeds":
-        make_seeds(Path(sys.argv[2]))
-        return
-    import atheris
+def instrument():
+    import yaml  # noqa: F401 - instrumented too: the loader drives its parser
 
-    with atheris.instrument_imports():
-        import yaml  # noqa: F401 - instrumented too: the loader drives its parser
+    from analyzer.loaders.yaml_loader import load
 
-        from analyzer.ir import LoadError
-        from analyzer.loaders.yaml_loader import load
-    from hostile_helpers import check_failure, check_invariants
-
-    folder = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
-    path = str(folder / f"paramlint-fuzz-{os.getpid()}.yaml")
-
-    def one_input(data: bytes) -> None:
-        with open(path, "wb") as handle:
-            handle.write(data)
-        try:
-            model = load(path)
-        except LoadError as exc:
-            problems = check_failure(exc)
-        else:
-            problems = check_invariants(model)
-        if problems:
-            raise AssertionError("; ".join(problems))
-
-    atheris.Setup(sys.argv, one_input)
-    try:
-        atheris.Fuzz()
-    finally:
-        if os.path.exists(path):
-            os.unlink(path)
+    return load
 
 
 if __name__ == "__main__":
-    main()
+    run(".yaml", make_seeds, instrument)
