@@ -92,6 +92,16 @@ def encode_varint(value: int) -> bytes:
     return bytes(out)
 
 
+def _bad_number(number: int, field_start: int) -> WireError:
+    if number == 0:
+        return WireError("field number 0", field_start)
+    return WireError(f"field number {number} out of range", field_start)
+
+
+def _overrun(length: int, pos: int) -> WireError:
+    return WireError(f"length prefix ({length} bytes) runs past the end of its message", pos)
+
+
 def iter_fields(buf, start: int, end: int) -> Iterator[tuple[int, int, int, int, int]]:
     """The fields of the message that occupies ``buf[start:end]``.
 
@@ -111,18 +121,13 @@ def iter_fields(buf, start: int, end: int) -> Iterator[tuple[int, int, int, int,
         key, pos = read_varint(buf, pos, end)
         field_number = key >> 3
         wire_type = key & 7
-        if field_number == 0:
-            raise WireError("field number 0", field_start)
-        if field_number >= 1 << 29:
-            raise WireError(f"field number {field_number} out of range", field_start)
+        if field_number == 0 or field_number >= 1 << 29:
+            raise _bad_number(field_number, field_start)
         if wire_type == LEN:
             length, value_start = read_varint(buf, pos, end)
             value_end = value_start + length
             if value_end > end:
-                raise WireError(
-                    f"length prefix ({length} bytes) runs past the end of its message",
-                    pos,
-                )
+                raise _overrun(length, pos)
         elif wire_type == VARINT:
             value_start = pos
             _, value_end = read_varint(buf, pos, end)
@@ -184,10 +189,7 @@ def select_fields(
                 length, value_start = read_varint(buf, pos, end)
             value_end = value_start + length
             if value_end > end:
-                raise WireError(
-                    f"length prefix ({length} bytes) runs past the end of its message",
-                    pos,
-                )
+                raise _overrun(length, pos)
         elif wire_type == VARINT:
             value_start = pos
             if pos < end and buf[pos] < 0x80:
@@ -204,10 +206,8 @@ def select_fields(
             pos = value_end
             continue
         number = key >> 3
-        if number == 0:
-            raise WireError("field number 0", field_start)
-        if number >= 1 << 29:
-            raise WireError(f"field number {number} out of range", field_start)
+        if number == 0 or number >= 1 << 29:
+            raise _bad_number(number, field_start)
         if number in wanted:
             append((number, wire_type, field_start, value_start, value_end))
         pos = value_end
