@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import prod
 
-from .ir import Layer, Model, Weight
+from .ir import Layer, Model, Weight, format_shape
 
 CONV_OPS = frozenset({
     "conv1d", "conv2d", "conv3d", "depthwise_conv2d",
@@ -115,12 +115,6 @@ def recurrent_sharing(layer: Layer, per_use: int) -> tuple[Sharing, str | None]:
     if not isinstance(steps, int):
         return Sharing(per_use, None, None, None, None), "the sequence length is unknown"
     return Sharing(per_use, steps * per_use, None, steps * per_use - per_use, steps), None
-
-
-def format_shape(shape) -> str:
-    if shape is None:
-        return "?"
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
 
 def count(model: Model) -> Counts:

@@ -16,6 +16,13 @@ Dim = Union[int, str, None]
 Shape = tuple  # tuple[Dim, ...]
 
 
+def format_shape(shape) -> str:
+    """``[3, 227, 227]``; an unknown dimension is ``?``, an unknown shape ``?``."""
+    if shape is None:
+        return "?"
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
 @dataclass(frozen=True)
 class Location:
     """Where a layer or a finding sits in its source file.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..baseline import repo_path
+from ..ir import format_shape
 from ..results import FileReport
 
 TOTALS = (
@@ -54,7 +55,7 @@ def shape(value: Any) -> str:
     if value is None:
         return "?"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join("?" if d is None else str(d) for d in value) + "]"
+        return format_shape(value)
     return str(value)
 
 

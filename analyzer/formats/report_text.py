@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..ir import format_shape
 from ..results import FileReport
 from . import findings_text
 
@@ -33,12 +34,6 @@ def num(value: Any) -> str:
 def ratio(value: Any) -> str:
     """A factor is a ratio, printed bare (3025), as counting.md writes it."""
     return "?" if value is None else str(value)
-
-
-def shape(value: list | None) -> str:
-    if value is None:
-        return "?"
-    return "[" + ", ".join("?" if d is None else str(d) for d in value) + "]"
 
 
 def shorten(text: str, width: int) -> str:
@@ -66,12 +61,12 @@ def render_model(report: FileReport) -> list[str]:
         out.append("  could not be loaded; see the finding below")
         return out
     for inp in doc.get("inputs", []):
-        out.append(f"  input {inp['name']}: {shape(inp['shape'])}")
+        out.append(f"  input {inp['name']}: {format_shape(inp['shape'])}")
     out.extend(_header(COLUMNS))
     for layer in doc["layers"]:
         sharing = layer.get("sharing") or {}
         out.append(_row([
-            layer["name"], layer["op"], shape(layer.get("output_shape")),
+            layer["name"], layer["op"], format_shape(layer.get("output_shape")),
             num(layer.get("params")),
             num(sharing.get("unshared")) if sharing else "",
             ratio(sharing.get("factor")) if sharing else "",

@@ -32,10 +32,6 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def shape_text(shape: Shape) -> str:
-    return "[" + ", ".join(str(d) for d in shape) + "]"
-
-
 def did_you_mean(word: Any, choices: list[str]) -> str:
     if not isinstance(word, str):
         return ""

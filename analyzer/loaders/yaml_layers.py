@@ -14,7 +14,8 @@ from __future__ import annotations
 from math import prod
 from typing import Any, Callable
 
-from .yaml_fields import REQUIRED, Ctx, Field, any_int, boolean, new_shape, nonneg_dims, number, pos_dims, pos_int, shape_text
+from ..ir import format_shape
+from .yaml_fields import REQUIRED, Ctx, Field, any_int, boolean, new_shape, nonneg_dims, number, pos_dims, pos_int
 from .yaml_spatial import (
     LayerType,
     Result,
@@ -53,7 +54,7 @@ _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 def _recurrent(ctx: Ctx) -> Result:
     v = ctx.values
     if len(ctx.in_shape) != 2:
-        raise ctx.error(f"expects a 2-dim input [F, T] (features, time), got {shape_text(ctx.in_shape)}")
+        raise ctx.error(f"expects a 2-dim input [F, T] (features, time), got {format_shape(ctx.in_shape)}")
     features, steps = ctx.in_shape
     units, dirs, gates = v["units"], 2 if v["bidirectional"] else 1, _GATES[ctx.kind]
     weights = [("W", (dirs, gates * units, features), True), ("R", (dirs, gates * units, units), True)]
@@ -95,10 +96,10 @@ def _reshape(ctx: Ctx) -> Result:
     known = prod(d for d in target if d != -1)
     if -1 in target:
         if total % known:
-            raise ctx.error(f"cannot reshape {shape_text(ctx.in_shape)} ({total} values) to {shape_text(target)}", "shape")
+            raise ctx.error(f"cannot reshape {format_shape(ctx.in_shape)} ({total} values) to {format_shape(target)}", "shape")
         target[target.index(-1)] = total // known
     if prod(target) != total:
-        raise ctx.error(f"cannot reshape {shape_text(ctx.in_shape)} ({total} values) to {shape_text(target)}", "shape")
+        raise ctx.error(f"cannot reshape {format_shape(ctx.in_shape)} ({total} values) to {format_shape(target)}", "shape")
     return Result(tuple(target))
 
 
@@ -108,7 +109,7 @@ def _broadcast(ctx: Ctx) -> Result:
     for i in range(1, rank + 1):
         dims = {s[-i] for s in ctx.in_shapes if len(s) >= i} - {1}
         if len(dims) > 1:
-            shapes = ", ".join(shape_text(s) for s in ctx.in_shapes)
+            shapes = ", ".join(format_shape(s) for s in ctx.in_shapes)
             raise ctx.error(f"inputs have incompatible shapes {shapes}", "inputs")
         out.insert(0, dims.pop() if dims else 1)
     return Result(tuple(out))
@@ -122,7 +123,7 @@ def _concat(ctx: Ctx) -> Result:
     axis %= len(first)
     for shape in ctx.in_shapes[1:]:
         if len(shape) != len(first) or any(a != b for i, (a, b) in enumerate(zip(shape, first)) if i != axis):
-            shapes = ", ".join(shape_text(s) for s in ctx.in_shapes)
+            shapes = ", ".join(format_shape(s) for s in ctx.in_shapes)
             raise ctx.error(f"inputs {shapes} differ outside axis {axis}", "inputs")
     out = list(first)
     out[axis] = sum(s[axis] for s in ctx.in_shapes)

@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ir import Layer, LoadError, Location, Model, TensorInfo, Weight
-from .yaml_fields import Ctx, check_fields, did_you_mean, is_int, shape_text, show
+from ..ir import Layer, LoadError, Location, Model, TensorInfo, Weight, format_shape
+from .yaml_fields import Ctx, check_fields, did_you_mean, is_int, show
 from .yaml_layers import BLOCK_FIELDS, COMMON_FIELDS, TYPE_NAMES, TYPES
 from .yaml_source import Mark, MarkedMap, MarkedSeq, YamlError, load_marked, read_text
 
@@ -344,8 +344,8 @@ class _Builder:
         if owner.op != op:
             raise ctx.error(f"{head}: it is a {owner.source_op}, not a {ctx.kind}", mark=mark)
         if roles != owner.roles:
-            mine = ", ".join(f"{r} {shape_text(s)}" for r, s in roles) or "no weights"
-            theirs = ", ".join(f"{r} {shape_text(s)}" for r, s in owner.roles) or "no weights"
+            mine = ", ".join(f"{r} {format_shape(s)}" for r, s in roles) or "no weights"
+            theirs = ", ".join(f"{r} {format_shape(s)}" for r, s in owner.roles) or "no weights"
             raise ctx.error(f"{head}: this layer needs {mine}, '{owner.tensor}' has {theirs}", mark=mark)
 
 

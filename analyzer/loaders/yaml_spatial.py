@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Any, Callable
 
-from .yaml_fields import REQUIRED, Ctx, Field, boolean, padding, pos_dims, pos_int, shape_text
+from ..ir import format_shape
+from .yaml_fields import REQUIRED, Ctx, Field, boolean, padding, pos_dims, pos_int
 
 Shape = tuple
 
@@ -43,12 +44,12 @@ def dim_name(rank: int, index: int) -> str:
 def need_rank(ctx: Ctx, dims: int) -> None:
     if len(ctx.in_shape) != dims:
         layout = _LAYOUT.get(dims - 1, f"of {dims} dims")
-        raise ctx.error(f"expects a {dims}-dim input {layout}, got {shape_text(ctx.in_shape)}")
+        raise ctx.error(f"expects a {dims}-dim input {layout}, got {format_shape(ctx.in_shape)}")
 
 
 def need_some(ctx: Ctx, dims: int = 1) -> None:
     if len(ctx.in_shape) < dims:
-        raise ctx.error(f"expects an input with at least {dims} dims, got {shape_text(ctx.in_shape)}")
+        raise ctx.error(f"expects an input with at least {dims} dims, got {format_shape(ctx.in_shape)}")
 
 
 def out_size(ctx: Ctx, index: int, rank: int, n: int, k: int, s: int, p: int,
