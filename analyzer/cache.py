@@ -177,8 +177,6 @@ class Cache:
     def __init__(self, folder: Path, enabled: bool = True) -> None:
         self.folder = Path(folder)
         self.enabled = enabled
-        self.hits = 0
-        self.misses = 0
         self._prepared = False
         self._stats: dict[str, Any] | None = None  # the stat memo as read
         self._new_stats: dict[str, list] = {}
@@ -204,9 +202,7 @@ class Cache:
                 raise ValueError("stale entry")
             report = FileReport.from_dict(data["report"])
         except Exception:  # missing, truncated, corrupt, unreadable: a miss
-            self.misses += 1
             return None
-        self.hits += 1
         return report
 
     def _prepare(self) -> None:

@@ -9,7 +9,7 @@ Positions are 0-based input indices. Three kinds of constant input:
   a parameter (and its roots are not weights at all);
 * anything else (``DATA``): a constant there is a learned operand if it has
   more than one element (element-wise Add/Mul/..., Concat, custom ops), a
-  literal when it has one element and the op is element-wise.
+  literal when it has one element, whatever the op (docs/onnx-decisions.md).
 
 Plain data and small pure functions; no onnx import.
 """
@@ -111,14 +111,6 @@ ROLES: dict[str, dict[int, str]] = {
 for _op in ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
             "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"):
     ROLES[_op] = {1: AUX}
-
-#: Element-wise arithmetic / comparison ops: a single-element constant is a
-#: literal (an epsilon, GELU's 0.5), never a parameter.
-ELEMENTWISE = frozenset({
-    "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "Clip", "Where", "Equal",
-    "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Mod", "And", "Or", "Xor",
-    "BitShift", "Sum", "Mean", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "Not",
-})
 
 #: Ops whose constant data operand (any position) is a dense weight.
 MATMUL_LIKE = frozenset({"MatMul", "Gemm", "MatMulInteger", "QLinearMatMul",

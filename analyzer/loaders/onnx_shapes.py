@@ -187,16 +187,6 @@ def graph_shapes(graph: Any, rename: Any = None,
     return shapes
 
 
-def merge(known: Shape | None, other: Shape | None) -> Shape | None:
-    """The more informative of two shapes of one tensor."""
-    if known is None:
-        return other
-    if other is None or len(other) != len(known):
-        return known
-    return tuple(a if isinstance(a, int) else (b if b is not None else a)
-                 for a, b in zip(known, other))
-
-
 def elements(shape: Shape | None) -> int | None:
     """Element count when every dimension is a known int."""
     if shape is None:

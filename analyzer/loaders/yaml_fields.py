@@ -88,12 +88,6 @@ def pos_int(ctx: Ctx, key: str, value: Any) -> int:
     return value
 
 
-def nonneg_int(ctx: Ctx, key: str, value: Any) -> int:
-    if not is_int(value) or value < 0:
-        raise ctx.bad(key, "a non-negative integer", value)
-    return value
-
-
 def any_int(ctx: Ctx, key: str, value: Any) -> int:
     if not is_int(value):
         raise ctx.bad(key, "an integer", value)
