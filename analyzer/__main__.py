@@ -1,4 +1,4 @@
-"""``python -m analyzer``: the paramlint command without the console script."""
+"""``python -m paramlint``: the paramlint command without the console script."""
 
 from .cli import main
 

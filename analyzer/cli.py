@@ -44,7 +44,7 @@ def _known_error(exc: BaseException) -> bool:
     """
     if isinstance(exc, Abort):
         return True
-    for module, name in (("analyzer.config", "ConfigError"), ("analyzer.baseline", "BaselineError")):
+    for module, name in (("paramlint.config", "ConfigError"), ("paramlint.baseline", "BaselineError")):
         cls = getattr(sys.modules.get(module), name, None)
         if cls is not None and isinstance(exc, cls):
             return True

@@ -174,7 +174,7 @@ def registry_identity(eps: list[EntryPoint] | None = None) -> tuple[str, list[st
 
     eps = entry_points() if eps is None else eps
     text = repr((__version__, sys.version, [(e.name, e.value, e.dist, e.version) for e in eps]))
-    packages = {"analyzer"} | {e.value.partition(":")[0].strip().split(".")[0] for e in eps}
+    packages = {"paramlint", "paramlint.rules"} | {e.value.partition(":")[0].strip().split(".")[0] for e in eps}
     return _sha256()(text.encode("utf-8")).hexdigest(), sorted(packages)
 
 

@@ -114,7 +114,7 @@ def _registry(cache):
                     code = code_fingerprint(modules)
                 return registry, modules, code
     registry = discover()
-    modules = sorted({"analyzer"} | {r.check.__module__.split(".")[0] for r in registry.rules})
+    modules = sorted({"paramlint", "paramlint.rules"} | {r.check.__module__.split(".")[0] for r in registry.rules})
     watched = sorted(set(packages) | set(modules))
     data = registry_to_dict(registry)
     if data is not None:

@@ -220,7 +220,7 @@ def paramlint_cmd() -> list[str]:
     found = shutil.which("paramlint")
     if found:
         return [found]
-    return [sys.executable, "-m", "analyzer.cli"]
+    return [sys.executable, "-m", "paramlint.cli"]
 
 
 #: Environment for paramlint commands: with --snapshot, PYTHONPATH puts an
@@ -238,13 +238,17 @@ def make_snapshot(folder: Path, log) -> str:
     archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD", "analyzer", "rules"],
                              capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    # Lay the export out as the installed package: analyzer/ is paramlint,
+    # rules/ is paramlint.rules.
+    (folder / "analyzer").rename(folder / "paramlint")
+    (folder / "rules").rename(folder / "paramlint" / "rules")
     # Bytecode now, or the first measured runs would pay for compiling it.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder)], check=True, capture_output=True)
     env = dict(os.environ, PYTHONPATH=str(folder) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    where = subprocess.run([sys.executable, "-c", "import analyzer, rules; print(analyzer.__file__)"],
+    where = subprocess.run([sys.executable, "-c", "import paramlint.rules; print(paramlint.__file__)"],
                            capture_output=True, text=True, env=env, cwd=folder.parent).stdout.strip()
     if not where.startswith(str(folder)):
-        raise SystemExit(f"bench: --snapshot: analyzer still imports from {where or '?'}")
+        raise SystemExit(f"bench: --snapshot: paramlint still imports from {where or '?'}")
     global PARAMLINT_ENV
     PARAMLINT_ENV = env
     log(f"measuring paramlint at commit {commit} (a snapshot in {folder})")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from math import prod
 
-from analyzer.counting import count
-from analyzer.ir import Layer, Model
+from paramlint.counting import count
+from paramlint.ir import Layer, Model
 
 #: Ops that move values without learning anything: a dense layer's input
 #: is traced back through these to the spatial map it was flattened from.

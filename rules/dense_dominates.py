@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from analyzer.counting import count
-from analyzer.rule import Option, Rule
+from paramlint.counting import count
+from paramlint.rule import Option, Rule
 
 from ._common import borrowed, n
 

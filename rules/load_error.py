@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from analyzer.counting import count
-from analyzer.rule import Rule
+from paramlint.counting import count
+from paramlint.rule import Rule
 
 
 def _load_error(model, ctx):

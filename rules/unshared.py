@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from math import prod
 
-from analyzer.counting import count
-from analyzer.rule import Rule
+from paramlint.counting import count
+from paramlint.rule import Rule
 
 from ._common import n
 

@@ -63,7 +63,7 @@ def hang_guard(seconds: float = HANG_SECONDS, what: str = ""):
 
 def check_invariants(model) -> list[str]:
     """Violations of counting.md's totals identities on a loaded model ([] if none)."""
-    from analyzer.counting import count
+    from paramlint.counting import count
 
     problems: list[str] = []
     texts = [("model.name", model.name), *((f"weight {k!r}", k) for k in model.weights)]
@@ -146,9 +146,9 @@ def load_both(text: str | bytes, suffix: str = ".yaml"):
 
     Returns the model, or None if it was refused; asserts the invariants.
     """
-    from analyzer.engine import load_model
-    from analyzer.ir import LoadError
-    from analyzer.loaders import loader_for
+    from paramlint.engine import load_model
+    from paramlint.ir import LoadError
+    from paramlint.loaders import loader_for
 
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model" + suffix)
@@ -416,9 +416,9 @@ def _child(manifest: str, result: str) -> None:
         finally:
             state["armed"] = True
 
-    from analyzer import formats
-    from analyzer.engine import Settings, analyze_file
-    from analyzer.plugins import discover
+    from paramlint import formats
+    from paramlint.engine import Settings, analyze_file
+    from paramlint.plugins import discover
 
     registry = discover()
     rules = registry.rules

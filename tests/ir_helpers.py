@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.ir import Layer, Location, Model, Weight
+from paramlint.ir import Layer, Location, Model, Weight
 
 
 class ModelBuilder:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from analyzer.results import FileReport
-from analyzer.rule import Finding, Option, Rule
+from paramlint.results import FileReport
+from paramlint.rule import Finding, Option, Rule
 
 RULE_NAMES = {
     "PRM001": ("load-error", "error"),

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from analyzer.baseline import (BaselineError, filter_new, load_baseline, message_fingerprint,
+from paramlint.baseline import (BaselineError, filter_new, load_baseline, message_fingerprint,
                                write_baseline)
 from report_helpers import finding, report
 

@@ -3,9 +3,9 @@ import multiprocessing
 import os
 from pathlib import Path
 
-from analyzer import cache as cache_mod
-from analyzer.cache import Cache, config_fingerprint, default_cache_dir, file_digest
-from analyzer.results import FileReport
+from paramlint import cache as cache_mod
+from paramlint.cache import Cache, config_fingerprint, default_cache_dir, file_digest
+from paramlint.results import FileReport
 from report_helpers import finding, layer, report
 
 FP = config_fingerprint(["PRM301"], {"dense-on-large-spatial": {"min-spatial": 16}},

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import analyzer.loaders
-from analyzer.cli import main
+import paramlint.loaders
+from paramlint.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
@@ -236,13 +236,13 @@ def test_a_warm_cache_reads_none_of_200_files(project, monkeypatch):
     assert len(json.loads(cold.output)["models"]) == 200
 
     calls = []
-    real = analyzer.loaders.loader_for
+    real = paramlint.loaders.loader_for
 
     def counting(path):
         calls.append(path)
         return real(path)
 
-    monkeypatch.setattr(analyzer.loaders, "loader_for", counting)
+    monkeypatch.setattr(paramlint.loaders, "loader_for", counting)
     warm = run("check", "-f", "json", "zoo")
     assert calls == []
     assert warm.output == cold.output and warm.exit_code == cold.exit_code == 1

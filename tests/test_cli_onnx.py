@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import onnx_builders as ob
-from analyzer.cli import main
+from paramlint.cli import main
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -119,7 +119,7 @@ def test_report_does_not_depend_on_the_hash_seed(tmp_path):
     path = ob.save(ob.resnet_graph("merged", blocks=(1, 1, 1, 1), size=64), tmp_path / "merged.onnx")
     outputs = set()
     for seed in ("1", "2", "3"):
-        proc = subprocess.run([sys.executable, "-m", "analyzer", "report", "--no-cache", "-f", "json", path],
+        proc = subprocess.run([sys.executable, "-m", "paramlint", "report", "--no-cache", "-f", "json", path],
                               capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed})
         assert proc.returncode == 0, proc.stderr
         outputs.add(proc.stdout)

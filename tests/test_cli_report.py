@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from analyzer.cli import main
+from paramlint.cli import main
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -98,7 +98,7 @@ def test_budget_on_the_command_line_fails_check():
 
 
 def test_linting_yaml_imports_neither_onnx_nor_numpy():
-    code = ("import sys\nfrom analyzer.cli import main\n"
+    code = ("import sys\nfrom paramlint.cli import main\n"
             "try:\n    main(['check', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
             "print('LOADED', sorted(m for m in ('onnx', 'numpy', 'google.protobuf') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code, str(FIXTURES / "resnet18.yaml")],

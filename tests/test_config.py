@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.config import (Config, ConfigError, enabled, excluded, find_config, load_config,
+from paramlint.config import (Config, ConfigError, enabled, excluded, find_config, load_config,
                              options_for, validate)
 from report_helpers import all_rules, rule
 

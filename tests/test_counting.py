@@ -1,6 +1,6 @@
 """counting.md's arithmetic on hand-built IR, independent of any loader."""
 
-from analyzer.counting import count
+from paramlint.counting import count
 
 from ir_helpers import ModelBuilder
 

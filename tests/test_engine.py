@@ -2,10 +2,10 @@
 
 import os
 
-from analyzer import engine
-from analyzer.engine import Settings, analyze, run_rules
-from analyzer.ir import LoadError, Location
-from analyzer.rule import Rule
+from paramlint import engine
+from paramlint.engine import Settings, analyze, run_rules
+from paramlint.ir import LoadError, Location
+from paramlint.rule import Rule
 
 from ir_helpers import ModelBuilder
 

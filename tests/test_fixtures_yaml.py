@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from analyzer.ir import LoadError
-from analyzer.loaders.yaml_loader import load
+from paramlint.ir import LoadError
+from paramlint.loaders.yaml_loader import load
 
 from yaml_helpers import FIXTURES, totals
 

@@ -1,4 +1,4 @@
-from analyzer.formats import github
+from paramlint.formats import github
 from report_helpers import finding, onnx_finding, report, rules_meta
 
 

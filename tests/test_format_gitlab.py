@@ -1,7 +1,7 @@
 import json
 import re
 
-from analyzer.formats import gitlab
+from paramlint.formats import gitlab
 from report_helpers import finding, onnx_finding, report, rules_meta
 
 

@@ -1,6 +1,6 @@
 import xml.etree.ElementTree as ET
 
-from analyzer.formats import junit
+from paramlint.formats import junit
 from report_helpers import finding, onnx_finding, report, rules_meta
 
 

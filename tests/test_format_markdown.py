@@ -1,4 +1,4 @@
-from analyzer.formats import markdown
+from paramlint.formats import markdown
 from report_helpers import finding, layer, report, rules_meta
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft4Validator, Draft7Validator
 
-from analyzer.formats import sarif
+from paramlint.formats import sarif
 from report_helpers import finding, onnx_finding, report, rules_meta
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())

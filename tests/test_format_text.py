@@ -2,8 +2,8 @@
 
 import click
 
-from analyzer.formats import findings_text, report_text
-from analyzer.results import FileReport
+from paramlint.formats import findings_text, report_text
+from paramlint.results import FileReport
 
 from report_helpers import document, finding, layer, onnx_finding
 

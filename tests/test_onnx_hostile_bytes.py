@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
-from analyzer.ir import LoadError
-from analyzer.loaders import onnx_wire
-from analyzer.loaders.onnx_wire import MAX_GRAPH_DEPTH, read_model
-from analyzer.loaders.protowire import encode_varint
+from paramlint.ir import LoadError
+from paramlint.loaders import onnx_wire
+from paramlint.loaders.onnx_wire import MAX_GRAPH_DEPTH, read_model
+from paramlint.loaders.protowire import encode_varint
 
 # --- helpers --------------------------------------------------------------------
 
@@ -321,7 +321,7 @@ def test_property_mutated_models_give_a_model_or_load_error(tmp_path, data):
 AUDIT_SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from analyzer.loaders.onnx_wire import read_model
+    from paramlint.loaders.onnx_wire import read_model
     import onnx, google.protobuf.message
 
     opened = []

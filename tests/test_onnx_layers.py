@@ -12,8 +12,8 @@ from onnx import TensorProto
 sys.path.insert(0, os.path.dirname(__file__))
 import onnx_builders as ob  # noqa: E402
 
-from analyzer.counting import count  # noqa: E402
-from analyzer.loaders.onnx_loader import load  # noqa: E402
+from paramlint.counting import count  # noqa: E402
+from paramlint.loaders.onnx_loader import load  # noqa: E402
 
 
 def _load(model, tmp_path, name="m.onnx"):

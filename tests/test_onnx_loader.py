@@ -13,9 +13,9 @@ from onnx import TensorProto, helper
 sys.path.insert(0, os.path.dirname(__file__))
 import onnx_builders as ob  # noqa: E402
 
-from analyzer.ir import LoadError  # noqa: E402
-from analyzer.loaders import loader_for  # noqa: E402
-from analyzer.loaders.onnx_loader import load  # noqa: E402
+from paramlint.ir import LoadError  # noqa: E402
+from paramlint.loaders import loader_for  # noqa: E402
+from paramlint.loaders.onnx_loader import load  # noqa: E402
 
 
 def _load(model, tmp_path, name="m.onnx", external=False):

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
 import onnx_builders as ob
-from analyzer.loaders.onnx_wire import MAX_GRAPH_DEPTH, payload_dropped, read_model
+from paramlint.loaders.onnx_wire import MAX_GRAPH_DEPTH, payload_dropped, read_model
 
 KEEP = 4096
 PAYLOAD_FIELDS = (

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from analyzer import plugins
+from paramlint import plugins
 
 
 def make_distribution(root, name, module_source, entry_points):
@@ -21,7 +21,7 @@ def make_distribution(root, name, module_source, entry_points):
 
 
 PLUGIN = """
-from analyzer.rule import Rule
+from paramlint.rule import Rule
 
 def check(model, ctx):
     for layer in model.layers:
@@ -68,7 +68,7 @@ def test_third_party_findings_reach_the_command_line(plugin_path, tmp_path):
     model = tmp_path / "m.yaml"
     model.write_text("input: [8]\nlayers:\n  - {name: fc, type: dense, units: 4}\n")
     env_path = f"{plugin_path}"
-    proc = subprocess.run([sys.executable, "-m", "analyzer", "check", str(model)],
+    proc = subprocess.run([sys.executable, "-m", "paramlint", "check", str(model)],
                           capture_output=True, text=True, env={"PYTHONPATH": env_path, "PATH": ""})
     assert "ACME001 [warning] dense layer fc spotted" in proc.stdout
     assert "plugin 'missing' (acme_rules)" in proc.stderr

@@ -213,7 +213,7 @@ def test_an_honest_generated_graph_counts_as_expected():
     model = helper.make_model(helper.make_graph(nodes, "g", [x], [y], [w, fc]),
                               opset_imports=[helper.make_opsetid("", 17)])
     loaded = load_both(model.SerializeToString(), ".onnx")
-    from analyzer.counting import count
+    from paramlint.counting import count
 
     totals = count(loaded).totals
     assert totals.params == 72 + 108

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzer.loaders.yaml_layers import TYPES
+from paramlint.loaders.yaml_layers import TYPES
 from hostile_helpers import FIXTURES, load_both
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
@@ -310,7 +310,7 @@ def test_a_generated_valid_architecture_loads_with_its_known_count():
         {"name": "fc2", "type": "dense", "units": 2, "inputs": "f", "share": "fc", "bias": True},
     ]}
     model = load_both(dump(doc, flow=True))
-    from analyzer.counting import count
+    from paramlint.counting import count
 
     totals = count(model).totals
     conv, repeated, dense = 4 * 3 * 9 + 4, 4 * 4 + 4, 4 * 6 * 6 * 2 + 2

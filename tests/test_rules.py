@@ -1,8 +1,8 @@
 """The built-in rules on hand-built IR: what fires, on which layer, with which figures."""
 
-from analyzer.engine import Settings, run_rules
-from analyzer.ir import TensorInfo
-from analyzer.plugins import discover
+from paramlint.engine import Settings, run_rules
+from paramlint.ir import TensorInfo
+from paramlint.plugins import discover
 
 from ir_helpers import ModelBuilder
 

@@ -34,7 +34,7 @@ SUMMARY = re.compile(r"Found (\d+) findings? \(.*\) in (\d+) of (\d+) files?\.")
 
 
 def paramlint(*args, cwd, env=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "analyzer", *map(str, args)], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "paramlint", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -95,7 +95,7 @@ def test_bad_files_never_stop_the_others_in_parallel(tmp_path):
 
 
 CRASHING = """
-from analyzer.rule import Rule
+from paramlint.rule import Rule
 
 def check(model, ctx):
     if any(layer.op == "dense" for layer in model.layers):
@@ -191,7 +191,7 @@ def test_a_missing_path_is_a_load_error_for_that_path(tmp_path):
 
 
 def _interrupted_run(work: Path, delay: float, baseline: Path, cache: Path) -> subprocess.CompletedProcess:
-    proc = subprocess.Popen([sys.executable, "-m", "analyzer", "check", "--write-baseline", str(baseline),
+    proc = subprocess.Popen([sys.executable, "-m", "paramlint", "check", "--write-baseline", str(baseline),
                              "--jobs", "2", "--cache-dir", str(cache), "."], cwd=work, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     time.sleep(delay)
@@ -209,7 +209,7 @@ def _interrupted_run(work: Path, delay: float, baseline: Path, cache: Path) -> s
 
 
 def _assert_sound(baseline: Path, cache: Path):
-    from analyzer.baseline import load_baseline
+    from paramlint.baseline import load_baseline
 
     if baseline.exists():
         load_baseline(baseline)  # valid JSON and a valid baseline, or it raises

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from analyzer.cli import main
+from paramlint.cli import main
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

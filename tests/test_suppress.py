@@ -2,8 +2,8 @@ from collections import Counter
 
 import pytest
 
-from analyzer.config import Config
-from analyzer.suppress import apply_ignores, apply_noqa, noqa_codes
+from paramlint.config import Config
+from paramlint.suppress import apply_ignores, apply_noqa, noqa_codes
 from report_helpers import finding, onnx_finding, report
 
 LINES = [

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from analyzer.ir import LoadError
-from analyzer.loaders.yaml_loader import load
+from paramlint.ir import LoadError
+from paramlint.loaders.yaml_loader import load
 
 from yaml_helpers import refusal, write
 

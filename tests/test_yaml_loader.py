@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from analyzer.loaders import loader_for
-from analyzer.loaders.yaml_loader import load
+from paramlint.loaders import loader_for
+from paramlint.loaders.yaml_loader import load
 
 from yaml_helpers import FIXTURES, load_text, params, totals
 
@@ -231,7 +231,7 @@ def test_loading_yaml_imports_neither_onnx_nor_numpy():
 
     code = (
         "import sys\n"
-        "from analyzer.loaders import loader_for\n"
+        "from paramlint.loaders import loader_for\n"
         f"path = {str(FIXTURES / 'resnet18.yaml')!r}\n"
         "loader_for(path)(path)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('onnx', 'numpy')))\n"

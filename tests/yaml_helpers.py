@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.ir import Layer, LoadError, Model
-from analyzer.loaders.yaml_loader import load
+from paramlint.ir import Layer, LoadError, Model
+from paramlint.loaders.yaml_loader import load
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

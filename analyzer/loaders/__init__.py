@@ -14,9 +14,9 @@ from typing import Callable
 from ..ir import Model
 
 LOADERS: dict[str, str] = {
-    ".yaml": "analyzer.loaders.yaml_loader:load",
-    ".yml": "analyzer.loaders.yaml_loader:load",
-    ".onnx": "analyzer.loaders.onnx_loader:load",
+    ".yaml": "paramlint.loaders.yaml_loader:load",
+    ".yml": "paramlint.loaders.yaml_loader:load",
+    ".onnx": "paramlint.loaders.onnx_loader:load",
 }
 
 

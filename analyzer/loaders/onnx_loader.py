@@ -6,7 +6,7 @@ the in-memory model -> flatten (subgraph bodies after their owner) ->
 constant analysis (which tensors are constant, and their roots) -> one
 Layer per node, weights counted at their roots (counting.md "Parameters").
 
-Raises only ``analyzer.ir.LoadError``. Decisions: docs/onnx-decisions.md.
+Raises only ``paramlint.ir.LoadError``. Decisions: docs/onnx-decisions.md.
 """
 
 from __future__ import annotations
