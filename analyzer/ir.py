@@ -51,6 +51,9 @@ class Weight:
     shape: tuple[int, ...]
     trainable: bool = True
     uniform: bool | None = False
+    #: The stored element type ("float32", "float16", "int8", "int4"...),
+    #: for weight bytes; None when the source does not say (YAML: float32).
+    dtype: str | None = None
 
     @property
     def elements(self) -> int:
@@ -78,6 +81,9 @@ class Layer:
     weights: list[str] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
     location: Location | None = None
+    #: The module path the layer belongs to ("layer1.0.conv1"), from the
+    #: exporter's scopes, weight names or YAML blocks; None when unknown.
+    module: str | None = None
 
 
 @dataclass
