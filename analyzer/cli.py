@@ -113,6 +113,8 @@ common_options = [
                  help="PRM101: budget for the model's params."),
     click.option("--max-layer-params", type=click.IntRange(min=0),
                  help="PRM101: budget for any layer's params."),
+    click.option("--max-macs", type=click.IntRange(min=0),
+                 help="PRM102: budget for the model's MACs per input."),
     click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
                  help="Worker processes (default: as many as cores when the work is worth it; "
                       "1: in this process)."),
@@ -137,7 +139,7 @@ common_options = [
 @_guarded
 def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_baseline, baseline,
           config_file, select, ignore, extend_select, no_cache, cache_dir, max_params,
-          max_layer_params, jobs):
+          max_layer_params, max_macs, jobs):
     """Lint model files and folders; the exit status says pass or fail."""
     from . import formats
 
@@ -147,8 +149,8 @@ def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_bas
 
     run = analyze_paths(paths, config_file=config_file, select=select, ignore=ignore,
                         extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
-                        max_params=max_params, max_layer_params=max_layer_params, jobs=jobs,
-                        fail_on=fail_on)
+                        max_params=max_params, max_layer_params=max_layer_params,
+                        max_macs=max_macs, jobs=jobs, fail_on=fail_on)
     reports = run.reports
     if write_baseline:
         from .baseline import write_baseline as write
@@ -195,7 +197,7 @@ def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_bas
 @_with(common_options)
 @_guarded
 def report(paths, output_format, config_file, select, ignore, extend_select, no_cache, cache_dir,
-           max_params, max_layer_params, jobs):
+           max_params, max_layer_params, max_macs, jobs):
     """Print each model's layers, parameter counts, sharing figures and findings.
 
     Exits 1 only when a file could not be loaded: a report informs, `check` gates.
@@ -206,7 +208,8 @@ def report(paths, output_format, config_file, select, ignore, extend_select, no_
 
     run = analyze_paths(paths, config_file=config_file, select=select, ignore=ignore,
                         extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
-                        max_params=max_params, max_layer_params=max_layer_params, jobs=jobs)
+                        max_params=max_params, max_layer_params=max_layer_params,
+                        max_macs=max_macs, jobs=jobs)
     module = formats.get(output_format, formats.REPORT_FORMATS)
     click.echo(module.render(run.reports, rules=rule_metadata(run.registry.rules),
                              version=__version__).rstrip("\n"))

@@ -11,6 +11,8 @@ from typing import Any
 
 from .counting import Counts, Sharing, Totals
 from .ir import Model
+from .macs import compute as compute_macs
+from .memory import WHAT_IF, weight_bytes
 
 
 def _shape(shape) -> list | None:
@@ -18,6 +20,8 @@ def _shape(shape) -> list | None:
 
 
 NULL_TOTALS = {f.name: None for f in fields(Totals)}
+NULL_TOTALS.update(macs=None, flops=None, macs_lower_bound=None, weight_bytes=None,
+                   weight_bytes_at=None)
 #: asdict(Sharing) without its recursive copy (every field is an int or None).
 SHARING_FIELDS = tuple(f.name for f in fields(Sharing))
 
@@ -29,7 +33,7 @@ def build_document(model: Model, counts: Counts | None) -> dict[str, Any]:
         "format": model.format,
         "name": model.name,
         "inputs": [{"name": t.name, "shape": _shape(t.shape)} for t in model.inputs],
-        "totals": asdict(counts.totals) if counts else dict(NULL_TOTALS),
+        "totals": _totals(model, counts),
         "layers": [],
         "ties": [],
         "merged_constants": [],
@@ -41,6 +45,7 @@ def build_document(model: Model, counts: Counts | None) -> dict[str, Any]:
     rows = doc["layers"]
     append = rows.append
     by_name = counts.layers if counts else {}
+    macs = compute_macs(model).layers
     # One dict per layer, built inline: this loop runs once per node of a
     # 50,000-node model, where a helper call or dataclasses.asdict per field
     # cost more than the dict itself.
@@ -65,7 +70,9 @@ def build_document(model: Model, counts: Counts | None) -> dict[str, Any]:
             "inputs": list(layer.inputs),
             "input_shape": None if in_shape is None else list(in_shape),
             "output_shape": None if out_shape is None else list(out_shape),
+            "module": layer.module,
             "params": c.params if c else None,
+            "macs": macs.get(layer.name),
             "trainable": c.trainable if c else None,
             "non_trainable": c.non_trainable if c else None,
             "shared_with": list(c.shared_with) if c else [],
@@ -77,6 +84,21 @@ def build_document(model: Model, counts: Counts | None) -> dict[str, Any]:
         doc["merged_constants"] = [_tensor(t) for t in counts.merged_constants]
         doc["unused_weights"] = [_tensor(t) for t in counts.unused]
     return doc
+
+
+def _totals(model: Model, counts: Counts | None) -> dict[str, Any]:
+    """counting.md's totals, then MACs, FLOPs and weight bytes."""
+    if model.failed or counts is None:
+        return dict(NULL_TOTALS)
+    totals = asdict(counts.totals)
+    macs = compute_macs(model)
+    memory = weight_bytes(model, counts)
+    totals.update(
+        macs=macs.total, flops=macs.flops, macs_lower_bound=macs.lower_bound,
+        weight_bytes=memory["weight_bytes"],
+        weight_bytes_at={label: memory[label] for label, _ in WHAT_IF},
+    )
+    return totals
 
 
 def _tensor(t) -> dict[str, Any]:

@@ -124,7 +124,7 @@ def _registry(cache):
 
 
 def analyze_paths(paths, *, config_file, select, ignore, extend_select, no_cache, cache_dir,
-                  max_params, max_layer_params, jobs=None, fail_on=None) -> Run:
+                  max_params, max_layer_params, max_macs=None, jobs=None, fail_on=None) -> Run:
     """Configuration, files, the engine through the cache, then suppressions."""
     from .config import enabled, load_config, options_for, validate
     from .engine import Settings, analyze
@@ -154,6 +154,8 @@ def analyze_paths(paths, *, config_file, select, ignore, extend_select, no_cache
                                 ("max-layer-params", max_layer_params)) if v is not None}
     if budget:
         options["PRM101"] = {**options.get("PRM101", {}), **budget}
+    if max_macs is not None:
+        options["PRM102"] = {**options.get("PRM102", {}), "max-macs": max_macs}
     settings = Settings(enabled=selected, options=options)
 
     files = _collect(list(paths) or _default_paths(config, cwd), config)

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from paramlint.counting import count
+from paramlint.macs import compute as compute_macs
 from paramlint.rule import Rule
+
+#: Up to this many layers with unknown MACs get a finding each; more get
+#: one finding that counts them (a transformer exported with a symbolic
+#: sequence length would otherwise get one per projection).
+MACS_FINDINGS = 3
 
 
 def _load_error(model, ctx):
@@ -17,11 +23,34 @@ def _unknown_layer(model, ctx):
         layer = model.layer(diag.layer) if diag.layer else None
         yield ctx.finding(diag.message, layer=layer, location=diag.location)
     counts = count(model).layers
+    macs = compute_macs(model)
+    said: set[str] = {d.layer for d in model.diagnostics if d.layer}
     for layer in model.layers:
         missing = counts[layer.name].missing
         if missing:
-            yield ctx.finding(f"{layer.op} '{layer.name}': sharing figures left out: {missing}",
-                              layer=layer)
+            what = "sharing figures and MACs" if layer.name in macs.unknown else "sharing figures"
+            yield ctx.finding(f"{layer.op} '{layer.name}': {what} left out: {missing}", layer=layer)
+            said.add(layer.name)
+    yield from _unknown_macs(model, ctx, macs, said)
+
+
+def _unknown_macs(model, ctx, macs, named):
+    """Layers whose MACs cannot be computed: the total is a lower bound."""
+    if not macs.unknown:
+        return
+    unknown = [(name, why) for name, why in macs.unknown.items() if name not in named]
+    total = f"{macs.total:,}"
+    if len(unknown) <= MACS_FINDINGS:
+        for name, why in unknown:
+            layer = model.layer(name)
+            yield ctx.finding(f"{layer.op} '{name}': MACs unknown: {why}; the model's MACs "
+                              f"({total}) are a lower bound", layer=layer)
+        return
+    name, why = unknown[0]
+    layer = model.layer(name)
+    yield ctx.finding(f"MACs unknown for {len(unknown)} layers (first: {layer.op} '{name}': {why}); "
+                      f"the model's MACs ({total}) are a lower bound", layer=layer,
+                      unknown_macs_layers=len(unknown))
 
 
 RULES = [
@@ -36,7 +65,7 @@ RULES = [
     ),
     Rule(
         code="PRM002", name="unknown-layer", severity="warning",
-        summary="a layer whose parameters or output shape cannot be determined",
+        summary="a layer whose parameters, output shape or MACs cannot be determined",
         doc=("An unsupported operator, or a dimension that is unknown, keeps a figure from being "
              "computed. Counting goes on without it; the figure is null in JSON and '?' in text, "
              "never a guess."),

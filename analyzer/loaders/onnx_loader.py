@@ -55,7 +55,7 @@ _SHAPED_OPS = frozenset({
     "MatMul", "Gemm", "QGemm", "MatMulInteger", "QLinearMatMul", "FusedMatMul",
     "Gather", "LSTM", "GRU", "RNN", *ops.POOLS, "GlobalAveragePool", "GlobalMaxPool",
     "BatchNormalization", "LayerNormalization", "InstanceNormalization", "GroupNormalization",
-    "Transpose", "Flatten",
+    "Transpose", "Flatten", "Einsum",
 })
 
 
@@ -228,7 +228,8 @@ class _Builder:
         else:
             self.buffer_uses[root] = True
         if root not in self.weights:
-            self.weights[root] = Weight(root, shape, trainable, self.consts.root_uniform(root))
+            self.weights[root] = Weight(root, shape, trainable, self.consts.root_uniform(root),
+                                        ops.DTYPES.get(self.consts.dtype(root)))
         return name
 
     def check_dims(self, root: str, shape: tuple, fn: FlatNode | None) -> None:
@@ -283,7 +284,7 @@ class _Builder:
             w = self.weights[root]
             w.trainable = True
             alias = root + BUFFER_SUFFIX
-            self.weights[alias] = Weight(alias, w.shape, False, w.uniform)
+            self.weights[alias] = Weight(alias, w.shape, False, w.uniform, w.dtype)
         for root, w in list(self.weights.items()):
             if root not in split and not root.endswith(BUFFER_SUFFIX):
                 w.trainable = root in self.trainable_uses
@@ -323,7 +324,8 @@ class _Builder:
                 continue
             if self.consts.dtype(root) in (TensorProto.INT64,):
                 continue  # an unread shape/axes/index list: not a weight
-            self.weights[root] = Weight(root, shape, True, self.consts.root_uniform(root))
+            self.weights[root] = Weight(root, shape, True, self.consts.root_uniform(root),
+                                        ops.DTYPES.get(self.consts.dtype(root)))
 
     def find_bias_adds(self, nodes: list[FlatNode]) -> tuple[set[int], dict[int, FlatNode]]:
         """MatMul(x, W) + Add(_, b) with b constant: one dense layer."""
@@ -420,6 +422,9 @@ class _Builder:
                         units = w_shape[-2]
                     else:
                         units = w_shape[-1]
+            features = self.contracted(fn, op_type, raw)
+            if features is not None:
+                attrs["in_features"] = features
             if dense:
                 attrs["units"] = units
                 attrs["bias"] = (2 in positions) if op_type != "QGemm" else (6 in positions)
@@ -457,6 +462,8 @@ class _Builder:
                 attrs["perm"] = tuple(perm)
         elif op_type in ("Flatten",):
             attrs["axis"] = raw.get("axis", 1)
+        elif op_type == "Einsum":
+            attrs["operand_shapes"] = [self.const_shape(x) if x else None for x in fn.inputs]
         key = (op_type, fn.domain, rank, dense, embedding)
         names = self._op_names.get(key)
         if names is None:
@@ -465,6 +472,22 @@ class _Builder:
                 ops.qualified(op_type, fn.domain))
         return Layer(fn.base_name, names[0], names[1], data, outputs, in_shape, out_shape, [],
                      attrs, Location(self.path, None, None, fn.node_index, fn.node_name))
+
+    def contracted(self, fn: FlatNode, op_type: str, raw: dict) -> int | None:
+        """K, the dimension a matrix product contracts (for its MACs)."""
+        b_pos = 3 if op_type in ("QLinearMatMul", "QGemm") else 1
+        ins = fn.inputs
+        a = self.const_shape(ins[0]) if ins and ins[0] else None
+        b = self.const_shape(ins[b_pos]) if len(ins) > b_pos and ins[b_pos] else None
+        if op_type in ("Gemm", "QGemm") or raw.get("transA") or raw.get("transB"):
+            k = (a[0] if raw.get("transA") else a[-1]) if a and len(a) == 2 else None
+            if not isinstance(k, int) and b and len(b) == 2:
+                k = b[-1] if raw.get("transB") else b[0]
+        else:
+            k = a[-1] if a else None
+            if not isinstance(k, int) and b and len(b) >= 2:
+                k = b[-2]
+        return k if isinstance(k, int) else None
 
     def detect_channels_last(self, layers: list[Layer]) -> None:
         """tf2onnx's NHWC: Transpose perm [0,2,...,n-1,1] of a conv's output."""

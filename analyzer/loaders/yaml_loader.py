@@ -302,7 +302,8 @@ class _Builder:
             weight_names = []
             for role, shape, trainable in result.weights:
                 wname = f"{full}.{role}"
-                self.weights[wname] = Weight(wname, tuple(shape), trainable=trainable, uniform=False)
+                self.weights[wname] = Weight(wname, tuple(shape), trainable=trainable, uniform=False,
+                                               dtype="float32")
                 weight_names.append(wname)
         mark = item.mark
         self.layers.append(Layer(
