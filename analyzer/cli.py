@@ -172,6 +172,8 @@ def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_bas
                          rules=rule_metadata(run.registry.rules), version=__version__)
     if text:
         click.echo(text.rstrip("\n"))
+    if not run.reports and output_format != "text":
+        _no_models()
     if statistics:
         if output_format != "text":  # the text format counts per rule itself
             from .formats.findings_text import statistics as per_rule
@@ -210,11 +212,23 @@ def report(paths, output_format, config_file, select, ignore, extend_select, no_
                         extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
                         max_params=max_params, max_layer_params=max_layer_params,
                         max_macs=max_macs, jobs=jobs)
+    if not run.reports and output_format != "json":
+        _no_models(err=False)
+        sys.exit(2 if run.registry.errors else 0)
+    if not run.reports:
+        _no_models()
     module = formats.get(output_format, formats.REPORT_FORMATS)
     click.echo(module.render(run.reports, rules=rule_metadata(run.registry.rules),
                              version=__version__).rstrip("\n"))
     failed = any(r.failed for r in run.reports)
     sys.exit(2 if run.registry.errors else 1 if failed else 0)
+
+
+def _no_models(err: bool = True) -> None:
+    """Say that no file was a model: on stderr where stdout must stay parseable."""
+    from .formats.findings_text import NO_MODELS
+
+    click.echo(f"paramlint: {NO_MODELS}" if err else NO_MODELS, err=err)
 
 
 def rule_metadata(rules) -> list[dict]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
 from . import loaders
+from .files import read_head
 from .ir import LoadError, Location, Model
 from .results import FileReport
 from .rule import Finding, Rule, RuleContext
@@ -39,19 +40,47 @@ class ResultCache(Protocol):
     def put(self, path: str, report: FileReport) -> None: ...
 
 
-def load_model(path: str) -> Model:
-    """Load one file; never raises."""
-    fmt = os.path.splitext(path)[1].lstrip(".").lower()
+class NotAModel(Exception):
+    """No loader claims the file: it is skipped without a finding."""
+
+
+def identify(path: str) -> loaders.Loader:
+    """The loader that claims ``path``, from the first bytes of the vetted file.
+
+    Raises ``LoadError`` when the file cannot be a model of any format
+    (missing, unreadable, not a regular file, an extension no loader
+    reads: the user named it, so they hear why), ``NotAModel`` when it
+    can be read but no loader claims it.
+    """
+    if not os.path.lexists(path):
+        raise LoadError("no such file", Location(path))
+    if not loaders.candidates(path):
+        raise LoadError(f"no loader for files ending in {os.path.splitext(path)[1] or '(none)'!r}"
+                        f" (paramlint reads {', '.join(loaders.suffixes())})", Location(path))
+    loader = loaders.claim(path, read_head(path, loaders.HEAD_BYTES))
+    if loader is None:
+        raise NotAModel(path)
+    return loader
+
+
+def load_model(path: str, loader: loaders.Loader | None = None) -> Model:
+    """Load one file with ``loader`` (by default: the claimer); never raises.
+
+    Asked for a file no loader claims, it lets the first loader for its
+    extension try and say what is wrong: a caller that names one file to
+    load wants the reason, while ``analyze`` skips such files before.
+    """
+    fmt = loader.format if loader is not None else os.path.splitext(path)[1].lstrip(".").lower()
     fmt = "yaml" if fmt == "yml" else fmt
     name = os.path.splitext(os.path.basename(path))[0]
     try:
-        if not os.path.lexists(path):
-            raise LoadError("no such file", Location(path))
-        loader = loaders.loader_for(path)
         if loader is None:
-            raise LoadError(f"no loader for files ending in {os.path.splitext(path)[1] or '(none)'!r}"
-                            f" (paramlint reads {', '.join(loaders.suffixes())})", Location(path))
-        return loader(path)
+            try:
+                loader = identify(path)
+            except NotAModel:
+                loader = loaders.candidates(path)[0]
+            fmt = loader.format
+        return loader.loader()(path)
     except LoadError as exc:
         error = exc
     except RecursionError:
@@ -90,8 +119,9 @@ def run_rules(model: Model, rules: Iterable[Rule], settings: Settings) -> tuple[
     return findings, metrics
 
 
-def analyze_file(path: str, settings: Settings, rules: list[Rule] | None = None) -> FileReport:
-    """Load one file and run the rules on it."""
+def analyze_file(path: str, settings: Settings, rules: list[Rule] | None = None,
+                 loader: str | None = None) -> FileReport:
+    """Load one file (with the named loader, else the claimer) and run the rules on it."""
     # Imported here: a run whose files are all cache hits needs neither the
     # rules nor the report builder (nor counting).
     from .plugins import discover
@@ -99,7 +129,7 @@ def analyze_file(path: str, settings: Settings, rules: list[Rule] | None = None)
 
     if rules is None:
         rules = discover().rules
-    model = load_model(path)
+    model = load_model(path, loaders.by_name(loader) if loader else None)
     findings, metrics = run_rules(model, rules, settings)
     document = build_document(model, metrics.get("counts"))
     findings.sort(key=lambda f: (f.line or 0, f.node_index or 0, f.code))
@@ -114,8 +144,27 @@ def default_jobs(paths: list[str]) -> int:
     return cores if worth_it else 1
 
 
-def _worker(args: tuple[str, Settings]) -> FileReport:
-    return analyze_file(*args)
+def _worker(args: tuple[str, Settings, str | None]) -> FileReport:
+    path, settings, loader = args
+    return analyze_file(path, settings, loader=loader)
+
+
+def screen(paths: list[str]) -> dict[str, str | None]:
+    """The model files among ``paths``, each with the name of its claiming loader.
+
+    A file no loader claims is left out (not a model, no finding); a file
+    that cannot be read at all stays in with no loader, so that loading it
+    reports why (PRM001).
+    """
+    out: dict[str, str | None] = {}
+    for path in paths:
+        try:
+            out[path] = identify(path).name
+        except NotAModel:
+            continue
+        except LoadError:
+            out[path] = None
+    return out
 
 
 def analyze(
@@ -125,11 +174,14 @@ def analyze(
     jobs: int | None = None,
     analyze_one: Callable[[str, Settings], FileReport] = analyze_file,
 ) -> list[FileReport]:
-    """Analyse files in order, from the cache where it can, in parallel when many."""
+    """Analyse the model files among ``paths`` in order, from the cache where it can,
+    in parallel when many. Files that no loader claims are not models: no report."""
+    claimed = screen(paths)
+    paths = list(claimed)
     results: dict[str, FileReport] = {}
     todo = []
     for path in paths:
-        hit = cache.get(path) if cache is not None else None
+        hit = cache.get(path) if cache is not None and claimed[path] else None
         if hit is not None:
             results[path] = hit
         else:
@@ -140,7 +192,10 @@ def analyze(
 
         chunk = max(1, len(todo) // (workers * 4))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            fresh = list(pool.map(_worker, [(p, settings) for p in todo], chunksize=chunk))
+            fresh = list(pool.map(_worker, [(p, settings, claimed[p]) for p in todo],
+                                  chunksize=chunk))
+    elif analyze_one is analyze_file:
+        fresh = [analyze_file(p, settings, loader=claimed[p]) for p in todo]
     else:
         fresh = [analyze_one(p, settings) for p in todo]
     for path, report in zip(todo, fresh):

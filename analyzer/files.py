@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import stat
 from typing import Callable, Iterable
 
+from .ir import LoadError, Location
 from .loaders import suffixes
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules",
@@ -33,3 +35,31 @@ def collect(paths: Iterable[str], excluded: Callable[[str], bool] = lambda path:
         elif not excluded(path):
             out[os.path.normpath(path)] = None
     return list(out)
+
+
+def read_head(path: str, size: int) -> bytes:
+    """The first ``size`` bytes of a regular file, for the loaders' claims.
+
+    This is the first time a run opens a file, so it vets it first: opened
+    without blocking (a FIFO would wait for a writer forever) and refused
+    unless it is a regular file (a device such as /dev/zero never ends).
+    Raises ``LoadError`` saying why.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise LoadError("no such file", Location(path)) from None
+    except OSError as exc:
+        raise LoadError(f"cannot read the file: {exc.strerror or exc}", Location(path)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise LoadError("is a directory, not a model file", Location(path))
+        if not stat.S_ISREG(mode):
+            raise LoadError("is not a regular file", Location(path))
+        return os.read(fd, size)
+    except OSError as exc:
+        raise LoadError(f"cannot read the file: {exc.strerror or exc}", Location(path)) from None
+    finally:
+        os.close(fd)

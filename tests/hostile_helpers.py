@@ -148,7 +148,7 @@ def load_both(text: str | bytes, suffix: str = ".yaml"):
     """
     from paramlint.engine import load_model
     from paramlint.ir import LoadError
-    from paramlint.loaders import loader_for
+    from paramlint.loaders import candidates
 
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model" + suffix)
@@ -156,7 +156,7 @@ def load_both(text: str | bytes, suffix: str = ".yaml"):
             handle.write(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
         with hang_guard(what=path):
             try:
-                model = loader_for(path)(path)
+                model = candidates(path)[0].loader()(path)
             except LoadError as exc:
                 problems = check_failure(exc)
                 assert not problems, problems

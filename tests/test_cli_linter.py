@@ -190,7 +190,7 @@ def test_fail_on_and_exit_zero(project):
 
 
 def test_a_file_that_cannot_be_loaded_fails_the_run(project):
-    write(project / "bad.yaml", "layers: [\n")
+    write(project / "bad.yaml", "input: [3]\nlayers: [\n")
     write(project / "ok.yaml", CLEAN)
     result = run("check", "-f", "json", "bad.yaml", "ok.yaml")
     assert result.exit_code == 1
@@ -236,13 +236,15 @@ def test_a_warm_cache_reads_none_of_200_files(project, monkeypatch):
     assert len(json.loads(cold.output)["models"]) == 200
 
     calls = []
-    real = paramlint.loaders.loader_for
+    real = paramlint.loaders.Loader.loader
 
-    def counting(path):
-        calls.append(path)
-        return real(path)
+    def counting(self):
+        def load(path):
+            calls.append(path)
+            return real(self)(path)
+        return load
 
-    monkeypatch.setattr(paramlint.loaders, "loader_for", counting)
+    monkeypatch.setattr(paramlint.loaders.Loader, "loader", counting)
     warm = run("check", "-f", "json", "zoo")
     assert calls == []
     assert warm.output == cold.output and warm.exit_code == cold.exit_code == 1

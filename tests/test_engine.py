@@ -35,9 +35,9 @@ def test_loader_bug_becomes_a_load_error_of_that_file(monkeypatch, tmp_path):
     def broken_loader(path):
         raise KeyError("oops")
 
-    monkeypatch.setattr(engine.loaders, "loader_for", lambda path: broken_loader)
+    monkeypatch.setattr(engine.loaders.Loader, "loader", lambda self: broken_loader)
     path = tmp_path / "m.yaml"
-    path.write_text("layers: []")
+    path.write_text("paramlint: 1\nlayers: []")
     model = engine.load_model(str(path))
     assert model.failed and "internal error while loading: KeyError" in model.error.message
     assert model.error.internal
@@ -63,17 +63,18 @@ def test_one_failed_file_does_not_stop_the_others(monkeypatch, tmp_path):
             raise LoadError("broken on purpose", Location(path, line=3, column=1))
         return good
 
-    monkeypatch.setattr(engine.loaders, "loader_for", lambda path: loader)
+    monkeypatch.setattr(engine.loaders.Loader, "loader", lambda self: loader)
     paths = [str(tmp_path / "bad.yaml"), str(tmp_path / "good.yaml")]
     for path in paths:
-        open(path, "w").close()
+        with open(path, "w") as handle:
+            handle.write("paramlint: 1\n")
     reports = analyze(paths, Settings(), jobs=1)
     assert [r.failed for r in reports] == [True, False]
     (f,) = [f for f in reports[0].findings if f.code == "PRM001"]
     assert (f.line, f.column, f.message) == (3, 1, "broken on purpose")
 
 
-def test_cache_hits_skip_analysis():
+def test_cache_hits_skip_analysis(monkeypatch):
     class DictCache(dict):
         def get(self, path):
             return dict.get(self, path)
@@ -87,6 +88,7 @@ def test_cache_hits_skip_analysis():
         calls.append(path)
         return engine.FileReport(path=path, document={"path": path})
 
+    monkeypatch.setattr(engine, "screen", lambda paths: dict.fromkeys(paths, "paramlint-yaml"))
     cache = DictCache()
     analyze(["a.yaml", "b.yaml"], Settings(), cache=cache, analyze_one=analyze_one)
     second = analyze(["a.yaml", "b.yaml"], Settings(), cache=cache, analyze_one=analyze_one)

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import onnx_builders as ob  # noqa: E402
 
 from paramlint.ir import LoadError  # noqa: E402
-from paramlint.loaders import loader_for  # noqa: E402
+from paramlint.loaders import candidates  # noqa: E402
 from paramlint.loaders.onnx_loader import load  # noqa: E402
 
 
@@ -30,7 +30,7 @@ def _params(model, layer):
 
 
 def test_registry_resolves_onnx_extension_to_this_loader():
-    assert loader_for("x.onnx") is load
+    assert [loader.loader() for loader in candidates("x.onnx")] == [load]
 
 
 def test_model_fields_follow_the_ir_contract(tmp_path):

@@ -39,7 +39,8 @@ def paramlint(*args, cwd, env=None, timeout=120):
 
 
 def zoo(folder: Path, copies: int = 1) -> list[Path]:
-    """Good fixtures (``copies`` of each) and a broken file of every kind."""
+    """Good fixtures (``copies`` of each), a broken model file of every kind,
+    and YAML files that are not models (which a run skips without a finding)."""
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     for i in range(copies):
@@ -50,18 +51,23 @@ def zoo(folder: Path, copies: int = 1) -> list[Path]:
     bad = {
         "bad_syntax.yaml": (FIXTURES / "broken_syntax.yaml").read_bytes(),
         "bad_field.yaml": (FIXTURES / "broken_field.yaml").read_bytes(),
-        "empty.yaml": b"",
-        "binary.yml": b"\x00\xff\xfe\x00" * 10,
+        "binary.yml": b"paramlint: 1\n" + b"\x00\xff\xfe\x00" * 10,
         "garbage.onnx": b"\x0a\xff\xff\xff\xff\x0f" + b"junk" * 20,
         "empty.onnx": b"",
     }
     for name, blob in bad.items():
         (folder / name).write_bytes(blob)
         files.append(folder / name)
+    for name, blob in NOT_MODELS.items():
+        (folder / name).write_bytes(blob)
     return files
 
 
-BAD_NAMES = {"bad_syntax.yaml", "bad_field.yaml", "empty.yaml", "binary.yml", "garbage.onnx", "empty.onnx"}
+NOT_MODELS = {"empty.yaml": b"", "binary_data.yml": b"\x00\xff\xfe\x00" * 10,
+              "compose.yaml": b"services:\n  web:\n    image: nginx\n"}
+
+
+BAD_NAMES = {"bad_syntax.yaml", "bad_field.yaml", "binary.yml", "garbage.onnx", "empty.onnx"}
 
 
 def _check_zoo(tmp_path, copies, jobs):

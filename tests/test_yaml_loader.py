@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from paramlint.loaders import loader_for
+from paramlint.loaders import candidates
 from paramlint.loaders.yaml_loader import load
 
 from yaml_helpers import FIXTURES, load_text, params, totals
 
 
 def test_registry_finds_yaml_loader_for_both_extensions():
-    assert loader_for("a/model.yaml") is load
-    assert loader_for("a/model.YML") is load
+    assert candidates("a/model.yaml")[0].loader() is load
+    assert candidates("a/model.YML")[0].loader() is load
 
 
 def test_model_fields_default_name_is_file_stem(tmp_path):
@@ -231,9 +231,9 @@ def test_loading_yaml_imports_neither_onnx_nor_numpy():
 
     code = (
         "import sys\n"
-        "from paramlint.loaders import loader_for\n"
+        "from paramlint.engine import load_model\n"
         f"path = {str(FIXTURES / 'resnet18.yaml')!r}\n"
-        "loader_for(path)(path)\n"
+        "assert not load_model(path).failed\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('onnx', 'numpy')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,6 +11,8 @@ from ..ir import one_line
 from ..results import FileReport
 from ..rule import Finding
 
+#: What a run that found no model file says (cli-and-rules.md).
+NO_MODELS = "no model files found"
 COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
@@ -36,6 +38,8 @@ def line(finding: Finding) -> str:
 
 def summary(reports: list[FileReport], findings: list[Finding]) -> str:
     files = len(reports)
+    if not files:  # a mistyped path must not read as a pass
+        return NO_MODELS
     noun = "file" if files == 1 else "files"
     if not findings:
         return click.style(f"All checks passed ({files} {noun}).", fg="green")

@@ -1,33 +1,113 @@
-"""Loaders keyed by file type.
+"""The loader registry: which loader, if any, claims a file.
 
-A loader is a function ``load(path: str) -> Model`` that raises only
-``LoadError``. They are named here as import strings and imported on first
-use, so linting YAML never imports onnx.
+A repository is full of YAML (and JSON) that is not a model, so a file's
+extension only says which loaders to *ask*; each loader then says, from
+the first bytes of the file, whether the file is one of its own. The first
+loader that claims a file reads it; a file no loader claims is not a model
+and is skipped without a finding, as ruff skips what is not Python.
+
+Each entry names its functions as ``"module:function"`` import strings,
+imported on first use, so linting YAML never imports onnx (or numpy), and
+a format's code costs nothing to a run that meets none of its files.
+
+- ``claims(path, head) -> bool``: cheap and tolerant. ``head`` is the first
+  ``HEAD_BYTES`` bytes of a regular file the engine has already opened and
+  vetted (the whole file when shorter). It must not raise and must not
+  judge validity (if it raises anyway, the file counts as claimed, so that
+  a broken format is heard rather than silently skipped): a file that says it is a model and is broken must still
+  be claimed, so that its loader reports it (PRM001, with line and column).
+- ``load(path) -> Model``: reads the file; raises only ``LoadError``.
+
+docs/loaders.md describes the protocol for new formats.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from ..ir import Model
 
-LOADERS: dict[str, str] = {
-    ".yaml": "paramlint.loaders.yaml_loader:load",
-    ".yml": "paramlint.loaders.yaml_loader:load",
-    ".onnx": "paramlint.loaders.onnx_loader:load",
-}
+#: How much of a file the engine reads for the claims.
+HEAD_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Loader:
+    """One registered format: which files it may claim and how it reads them."""
+
+    name: str  # e.g. "paramlint-yaml"; stable, shown in docs and errors
+    format: str  # Model.format of what it loads ("yaml", "onnx")
+    suffixes: tuple[str, ...]  # lower-case, with the dot
+    claims: str  # "module:function", claims(path, head: bytes) -> bool
+    load: str  # "module:function", load(path) -> Model
+
+    def claims_file(self, path: str, head: bytes) -> bool:
+        """Ask the loader. A predicate that raises (a bug, a module that does
+        not import) claims the file: its loader then fails loudly on it,
+        where a silent skip would pass every model of the format."""
+        try:
+            return bool(_resolve(self.claims)(path, head))
+        except Exception:
+            return True
+
+    def loader(self) -> Callable[[str], Model]:
+        return _resolve(self.load)
+
+
+#: In the order they are asked: the first claimer wins.
+LOADERS: list[Loader] = [
+    Loader("paramlint-yaml", "yaml", (".yaml", ".yml"),
+           "paramlint.loaders.yaml_claim:claims", "paramlint.loaders.yaml_loader:load"),
+    Loader("onnx", "onnx", (".onnx",),
+           "paramlint.loaders:any_file", "paramlint.loaders.onnx_loader:load"),
+]
+
+_RESOLVED: dict[str, Any] = {}
+
+
+def _resolve(target: str) -> Any:
+    func = _RESOLVED.get(target)
+    if func is None:
+        module, _, name = target.partition(":")
+        func = _RESOLVED[target] = getattr(importlib.import_module(module), name)
+    return func
+
+
+def register(loader: Loader, before: str | None = None) -> None:
+    """Add a format (tests, embedding applications); ``before`` names the loader it must precede."""
+    at = next((i for i, known in enumerate(LOADERS) if known.name == before), len(LOADERS))
+    LOADERS.insert(at, loader)
+
+
+def any_file(path: str, head: bytes) -> bool:
+    """The claim of a format whose extension is its own (``.onnx``): every such file."""
+    return True
 
 
 def suffixes() -> tuple[str, ...]:
-    return tuple(LOADERS)
+    """Every extension some loader may claim, for folder walks."""
+    return tuple(dict.fromkeys(s for loader in LOADERS for s in loader.suffixes))
 
 
-def loader_for(path: str) -> Callable[[str], Model] | None:
-    """The loader for a path by its extension, or None if none reads it."""
-    target = LOADERS.get(os.path.splitext(path)[1].lower())
-    if target is None:
-        return None
-    module, _, func = target.partition(":")
-    return getattr(importlib.import_module(module), func)
+def candidates(path: str) -> list[Loader]:
+    """The loaders that may claim ``path``, by its extension, in order."""
+    suffix = os.path.splitext(path)[1].lower()
+    return [loader for loader in LOADERS if suffix in loader.suffixes]
+
+
+def claim(path: str, head: bytes) -> Loader | None:
+    """The first loader that claims the file, or None: not a model."""
+    for loader in candidates(path):
+        if loader.claims_file(path, head):
+            return loader
+    return None
+
+
+def by_name(name: str) -> Loader:
+    for loader in LOADERS:
+        if loader.name == name:
+            return loader
+    raise KeyError(name)
