@@ -1,20 +1,12 @@
-"""Small helpers the built-in rules share: number formatting, map tracing."""
+"""Small helpers the built-in rules share: number formatting, the map a dense layer reads."""
 
 from __future__ import annotations
 
 from math import prod
 
+from paramlint.axes import contracted
 from paramlint.counting import count
 from paramlint.ir import Layer, Model
-
-#: Ops that move values without learning anything: a dense layer's input
-#: is traced back through these to the spatial map it was flattened from.
-PASS_THROUGH = frozenset({
-    "flatten", "reshape", "transpose", "dropout", "identity", "cast", "squeeze", "unsqueeze",
-    "relu", "relu6", "leaky_relu", "leakyrelu", "elu", "selu", "gelu", "silu", "sigmoid", "tanh",
-    "hardswish", "hardsigmoid", "softplus", "mish", "clip", "add", "sub", "mul", "div", "multiply",
-    "neg", "abs", "sqrt", "exp", "erf",
-})
 
 
 def n(value: int | None) -> str:
@@ -26,38 +18,20 @@ def dims(shape) -> str:
 
 
 def spatial_map(model: Model, layer: Layer):
-    """(channels, spatial dims, shape) of the map a dense layer's input comes from.
+    """(channels, spatial sizes) a dense layer contracts, or None.
 
-    Walks back through zero-parameter pass-through layers and keeps the
-    deepest tensor that still has spatial dimensions, so NHWC transposes
-    and flattens in between do not hide it.
+    Only when its input features combine a map's channels with positions
+    (axis provenance, paramlint.axes): a per-token projection contracts
+    channels alone, MLP-Mixer's token mixing positions alone; neither is
+    a map.
     """
-    counts = count(model).layers
-    producers = model.producers()
-    tensor = layer.inputs[0] if layer.inputs else None
-    shape = layer.input_shape
-    found = None
-    seen: set[str] = set()
-    while True:
-        mapped = _split(shape, model.batch_dim)
-        if mapped is not None:
-            found = mapped
-        producer = producers.get(tensor) if tensor is not None else None
-        if (producer is None or tensor in seen or producer.op not in PASS_THROUGH
-                or counts[producer.name].params or not producer.inputs):
-            return found
-        seen.add(tensor)
-        tensor = producer.inputs[0]
-        shape = model.shapes.get(tensor, producer.input_shape) if model.shapes else producer.input_shape
-
-
-def _split(shape, batch_dim: bool):
-    if shape is None:
+    axis = contracted(model, layer)
+    if axis is None:
         return None
-    body = tuple(shape[1:] if batch_dim else shape)
-    if len(body) < 2 or not all(isinstance(d, int) for d in body):
+    channels, spatial = axis.channels, axis.positions
+    if channels is None or not spatial or not all(isinstance(d, int) for d in spatial):
         return None
-    return body[0], body[1:], tuple(shape)
+    return channels, spatial
 
 
 def spatial_size(spatial) -> int:

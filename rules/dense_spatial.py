@@ -19,9 +19,9 @@ def _check(model, ctx):
         found = spatial_map(model, layer)
         if found is None:
             continue
-        channels, spatial, shape = found
+        channels, spatial = found
         size = spatial_size(spatial)
-        if size < minimum:
+        if size <= 1 or size < minimum:
             continue
         params = counts.layers[layer.name].params
         units = layer.attrs.get("units")
