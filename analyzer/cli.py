@@ -231,6 +231,44 @@ def _no_models(err: bool = True) -> None:
     click.echo(f"paramlint: {NO_MODELS}" if err else NO_MODELS, err=err)
 
 
+@main.command(name="diff")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--base", "base", metavar="REV",
+              help="Compare every model file changed since the git revision REV with the "
+                   "working tree (PATHs narrow the search).")
+@click.option("--format", "-f", "output_format", default="text", show_default=True,
+              type=click.Choice(["text", "json", "markdown", "github"]))
+@click.option("--max-increase", metavar="N|P%",
+              help="Fail (exit 1) when a model's params grow by more than N, or P percent.")
+@click.option("--max-macs-increase", metavar="N|P%",
+              help="Fail (exit 1) when a model's MACs grow by more than N, or P percent.")
+@click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Module depth of the module table (0: full paths).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
+              help="Also fail when a finding at or above this severity appears "
+                   "(default: findings are shown, only budgets fail).")
+@_with(common_options)
+@_guarded
+def diff(paths, base, output_format, max_increase, max_macs_increase, depth, fail_on, config_file,
+         select, ignore, extend_select, no_cache, cache_dir, max_params, max_layer_params, jobs):
+    """What a change does to a model: paramlint diff OLD NEW, or --base REV [PATH...].
+
+    Layers are matched by name, module path, then structure; the output
+    lists added, removed and changed layers, module and total deltas, and
+    findings that appear or go away. Exit 1 when a growth budget is
+    exceeded or a new file does not load (with --fail-on, also when a new
+    finding reaches that severity); 2 when paramlint cannot do its job.
+    """
+    from .diff_cli import run_diff
+
+    sys.exit(run_diff(paths, base=base, output_format=output_format, max_increase=max_increase,
+                      max_macs_increase=max_macs_increase, depth=depth, fail_on=fail_on,
+                      options=dict(config_file=config_file, select=select, ignore=ignore,
+                                   extend_select=extend_select, no_cache=no_cache,
+                                   cache_dir=cache_dir, max_params=max_params,
+                                   max_layer_params=max_layer_params, jobs=jobs)))
+
+
 def rule_metadata(rules) -> list[dict]:
     """Plain data about rules for formats that describe them (SARIF)."""
     return [{"code": r.code, "name": r.name, "severity": r.severity, "summary": r.summary,

@@ -66,6 +66,9 @@ class Config:
     per_layer_ignores: dict[str, list[str]] = field(default_factory=dict)
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     paths: list[str] = field(default_factory=list)
+    #: ``paramlint diff`` growth budgets: a count or "P%" (diff.Budget).
+    max_increase: str | None = None
+    max_macs_increase: str | None = None
     source: Path | None = None
     root: Path | None = None
 
@@ -173,6 +176,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "per-layer-ignores": ("per_layer_ignores", "glob-codes"),
     "rules": ("rule_options", "rules"),
     "paths": ("paths", "strings"),
+    "max-increase": ("max_increase", "budget"),
+    "max-macs-increase": ("max_macs_increase", "budget"),
 }
 
 
@@ -232,6 +237,14 @@ def from_table(table: dict[str, Any], source: Path | None = None, prefix: str = 
                                   f"got {_type_name(value)}")
             setattr(config, attr, {glob: _string_list(codes, f"{where}.{glob!r}")
                                    for glob, codes in value.items()})
+        elif kind == "budget":
+            from .diff import Budget
+
+            try:
+                Budget.parse(value)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+            setattr(config, attr, str(value))
         elif kind == "rules":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: expected a table of rule tables, "

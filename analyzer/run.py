@@ -124,8 +124,13 @@ def _registry(cache):
 
 
 def analyze_paths(paths, *, config_file, select, ignore, extend_select, no_cache, cache_dir,
-                  max_params, max_layer_params, max_macs=None, jobs=None, fail_on=None) -> Run:
-    """Configuration, files, the engine through the cache, then suppressions."""
+                  max_params, max_layer_params, max_macs=None, jobs=None, fail_on=None,
+                  labels: dict[str, str] | None = None) -> Run:
+    """Configuration, files, the engine through the cache, then suppressions.
+
+    ``labels`` renames files in the reports (a temporary copy of a file
+    read from git is reported, and matched by ``per-file-ignores``, under
+    its path in the repository)."""
     from .config import enabled, load_config, options_for, validate
     from .engine import Settings, analyze
     from .suppress import apply_ignores, apply_noqa, read_lines
@@ -173,11 +178,24 @@ def analyze_paths(paths, *, config_file, select, ignore, extend_select, no_cache
     suppressed: Counter = Counter()
     out = []
     for report in reports:
-        if report.path.lower().endswith(YAML_SUFFIXES) and any(
+        real = report.path
+        if labels and real in labels:
+            report = relabel(report, labels[real])
+        if real.lower().endswith(YAML_SUFFIXES) and any(
                 f.line is not None for f in report.findings):
-            report = apply_noqa(report, read_lines(report.path), suppressed)
+            report = apply_noqa(report, read_lines(real), suppressed)
         out.append(apply_ignores(report, config, suppressed))
     return Run(registry, config, out, suppressed)
+
+
+def relabel(report, path: str):
+    """The same report under another path (document and findings too)."""
+    from dataclasses import replace
+
+    from .results import FileReport
+
+    return FileReport(path=path, document={**report.document, "path": path},
+                      findings=[replace(f, path=path) for f in report.findings])
 
 
 def exit_status(reports, fail_on: str, plugin_errors: bool) -> int:

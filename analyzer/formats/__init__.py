@@ -17,6 +17,12 @@ CHECK_FORMATS = {
     "gitlab": "gitlab",
     "junit": "junit",
 }
+DIFF_FORMATS = {
+    "text": "diff_text",
+    "json": "diff_json",
+    "markdown": "diff_markdown",
+    "github": "diff_github",
+}
 REPORT_FORMATS = {
     "text": "report_text",
     "json": "json_out",
