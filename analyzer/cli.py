@@ -250,7 +250,8 @@ def _no_models(err: bool = True) -> None:
 @_with(common_options)
 @_guarded
 def diff(paths, base, output_format, max_increase, max_macs_increase, depth, fail_on, config_file,
-         select, ignore, extend_select, no_cache, cache_dir, max_params, max_layer_params, jobs):
+         select, ignore, extend_select, no_cache, cache_dir, max_params, max_layer_params, max_macs,
+         jobs):
     """What a change does to a model: paramlint diff OLD NEW, or --base REV [PATH...].
 
     Layers are matched by name, module path, then structure; the output
@@ -266,7 +267,8 @@ def diff(paths, base, output_format, max_increase, max_macs_increase, depth, fai
                       options=dict(config_file=config_file, select=select, ignore=ignore,
                                    extend_select=extend_select, no_cache=no_cache,
                                    cache_dir=cache_dir, max_params=max_params,
-                                   max_layer_params=max_layer_params, jobs=jobs)))
+                                   max_layer_params=max_layer_params, max_macs=max_macs,
+                                   jobs=jobs)))
 
 
 def rule_metadata(rules) -> list[dict]:

@@ -137,6 +137,15 @@ def test_percent_budget_does_not_apply_to_an_added_file():
     assert Budget.parse("500").exceeded(0, 1000)
 
 
+def test_macs_budget_uses_the_macs_figure(pair):
+    # MACs by hand: hidden 16*256 = 4,096; classifier 256*10 - 16*10 = +2,400
+    doc = json.loads(run(*pair, "-f", "json").output)
+    assert doc["models"][0]["totals"]["macs"]["delta"] == 4096 + 2400
+    result = run(*pair, "--max-macs-increase", "6495")
+    assert result.exit_code == 1 and "MACs grew by +6,496" in result.output
+    assert run(*pair, "--max-macs-increase", "6496").exit_code == 0
+
+
 def test_renamed_layers_match_by_structure(tmp_path):
     old = write(tmp_path, "a.yaml", SMALL)
     new = write(tmp_path, "b.yaml", SMALL.replace("name: conv", "name: stem")
