@@ -195,11 +195,15 @@ def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_bas
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "-f", "output_format", default="text", show_default=True,
-              type=click.Choice(["text", "json", "markdown"]))
+              type=click.Choice(["text", "json", "markdown", "html"]))
+@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Roll modules up to N levels of their path (layer1.0.conv1 at 1: layer1).")
+@click.option("--all", "show_all", is_flag=True,
+              help="Show every layer, plumbing included, one row each.")
 @_with(common_options)
 @_guarded
-def report(paths, output_format, config_file, select, ignore, extend_select, no_cache, cache_dir,
-           max_params, max_layer_params, max_macs, jobs):
+def report(paths, output_format, depth, show_all, config_file, select, ignore, extend_select,
+           no_cache, cache_dir, max_params, max_layer_params, max_macs, jobs):
     """Print each model's layers, parameter counts, sharing figures and findings.
 
     Exits 1 only when a file could not be loaded: a report informs, `check` gates.
@@ -219,7 +223,7 @@ def report(paths, output_format, config_file, select, ignore, extend_select, no_
         _no_models()
     module = formats.get(output_format, formats.REPORT_FORMATS)
     click.echo(module.render(run.reports, rules=rule_metadata(run.registry.rules),
-                             version=__version__).rstrip("\n"))
+                             version=__version__, depth=depth, show_all=show_all).rstrip("\n"))
     failed = any(r.failed for r in run.reports)
     sys.exit(2 if run.registry.errors else 1 if failed else 0)
 

@@ -42,10 +42,11 @@ def onnx_finding(code: str = "PRM301", *, path: str = "models/net.onnx", layer: 
 
 
 def layer(name: str, op: str = "dense", *, params: int = 0, output_shape=(10,),
-          sharing: dict | None = None, line: int | None = 3) -> dict[str, Any]:
+          sharing: dict | None = None, line: int | None = 3, macs: int | None = 0,
+          module: str | None = None) -> dict[str, Any]:
     return {"name": name, "op": op, "source_op": op, "inputs": [], "input_shape": None,
             "output_shape": list(output_shape) if output_shape is not None else None,
-            "params": params, "trainable": params, "non_trainable": 0, "shared_with": [],
+            "module": module, "macs": macs, "params": params, "trainable": params, "non_trainable": 0, "shared_with": [],
             "sharing": sharing, "location": {"line": line, "column": 5} if line else None}
 
 

@@ -223,7 +223,7 @@ def test_report_markdown_has_the_layer_table(project):
     result = run("report", "--format", "markdown", FIXTURES / "alexnet.yaml")
     assert result.exit_code == 0
     assert "## alexnet" in result.output
-    assert "| conv1 | conv2d | [96, 55, 55] | 34,944 | 105,705,600 | 3025× |" in result.output
+    assert "| conv1 | conv2d | [96, 55, 55] | 34,944 | 105,415,200 | 105,705,600 | 3025× |" in result.output
     assert "| Parameters | 62,378,344 |" in result.output
 
 

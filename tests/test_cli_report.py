@@ -42,7 +42,8 @@ def test_reference_conv1_in_text_digit_for_digit():
     out = run("report", FIXTURES / "alexnet.yaml").output
     rows = [line.split() for line in out.splitlines() if line.startswith("conv1 ")]
     table_row, sharing_row = rows
-    assert table_row == ["conv1", "conv2d", "[96,", "55,", "55]", "34,944", "105,705,600", "3025"]
+    # params, share of the model's params, MACs (55*55*96*3*11*11), share of its MACs
+    assert table_row == ["conv1", "conv2d", "[96,", "55,", "55]", "34,944", "0.1", "105,415,200", "9.3"]
     assert sharing_row == ["conv1", "34,944", "105,705,600", "44,892,355,200", "105,670,656", "3025"]
 
 

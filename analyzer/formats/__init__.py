@@ -27,6 +27,7 @@ REPORT_FORMATS = {
     "text": "report_text",
     "json": "json_out",
     "markdown": "markdown",
+    "html": "html",
 }
 
 

@@ -10,7 +10,11 @@ from typing import Any
 
 from ..baseline import repo_path
 from ..ir import format_shape
+from ..modules import Row, max_depth, rows
 from ..results import FileReport
+
+#: The most a GitHub pull-request comment or job summary holds.
+LIMIT = 65_536
 
 TOTALS = (
     ("params", "Parameters"),
@@ -59,19 +63,18 @@ def shape(value: Any) -> str:
     return str(value)
 
 
-def _layers(layers: list[dict[str, Any]]) -> list[str]:
-    out = ["| Layer | Op | Output shape | Params | Unshared | Factor |",
-           "| --- | --- | --- | ---: | ---: | ---: |"]
-    for layer in layers:
-        sharing = layer.get("sharing") or None
-        name = cell(layer.get("name", ""))
-        if layer.get("shared_with"):
-            name += " (shared with " + cell(", ".join(layer["shared_with"])) + ")"
+def _layers(table: list[Row], totals: dict[str, Any]) -> list[str]:
+    out = ["| Module | Op | Output shape | Params | MACs | Unshared | Factor |",
+           "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    for row in table:
+        sharing = row.sharing
+        macs = "?" if row.macs is None else ("≥" if row.macs_unknown else "") + count(row.macs)
         out.append("| " + " | ".join([
-            name,
-            cell(layer.get("op", "")),
-            cell(shape(layer.get("output_shape"))),
-            count(layer.get("params")),
+            cell(row.path),
+            cell(row.op),
+            cell(shape(row.output_shape)),
+            count(row.params),
+            macs,
             count(sharing.get("unshared")) if sharing else "—",
             f"{sharing['factor']}×" if sharing and sharing.get("factor") is not None
             else "—",
@@ -79,11 +82,15 @@ def _layers(layers: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def _findings(report: FileReport) -> list[str]:
+def _findings(report: FileReport, per_rule: int | None = None) -> list[str]:
     if not report.findings:
         return ["No findings."]
     out = []
+    shown: dict[str, int] = {}
     for f in report.findings:
+        shown[f.code] = shown.get(f.code, 0) + 1
+        if per_rule is not None and shown[f.code] > per_rule:
+            continue
         where = []
         if f.layer:
             where.append(f"`{f.layer.replace('`', '')}`")
@@ -94,38 +101,102 @@ def _findings(report: FileReport) -> list[str]:
         loc = f" ({', '.join(where)})" if where else ""
         icon = ICONS.get(f.severity, "")
         out.append(f"- {icon} **{f.code}** {f.rule}{loc}: {inline(f.message)}")
+    if per_rule is not None:
+        for code, n in shown.items():
+            if n > per_rule:
+                out.append(f"- … and {n - per_rule} more **{code}** findings "
+                           f"(`paramlint check` lists them all)")
     return out
 
 
-def render_one(report: FileReport) -> list[str]:
+def _compute(totals: dict[str, Any]) -> list[str]:
+    if totals.get("macs") is None:
+        return []
+    at_least = "≥ " if totals.get("macs_lower_bound") else ""
+    out = [f"| MACs | {at_least}{count(totals['macs'])} |",
+           f"| FLOPs | {at_least}{count(totals.get('flops'))} |"]
+    if totals.get("weight_bytes") is not None:
+        out.append(f"| Weight bytes (as stored) | {count(totals['weight_bytes'])} |")
+        for label, value in (totals.get("weight_bytes_at") or {}).items():
+            out.append(f"| Weight bytes at {cell(label)} | {count(value)} |")
+    return out
+
+
+def render_one(report: FileReport, depth: int | None = None, show_all: bool = False,
+               per_rule: int | None = None, max_rows: int | None = None) -> list[str]:
     doc = report.document or {}
     path = repo_path(report.path)
     name = doc.get("name") or path
     lines = [f"## {inline(name)}", "", f"`{path.replace('`', '')}` · {doc.get('format', '?')}"]
     if doc.get("error"):
         lines += ["", f"**Could not be loaded:** {inline(doc['error'])}"]
-    layers = doc.get("layers") or []
-    if layers:
-        lines += ["", *_layers(layers)]
-    totals = doc.get("totals")
-    if totals:
+    totals = doc.get("totals") or {}
+    if doc.get("layers"):
+        table = rows(doc, depth, show_all)
+        if depth is not None:
+            lines += ["", f"Modules rolled up to depth {depth}."]
+        cut = 0
+        if max_rows is not None and len(table) > max_rows:
+            cut = len(table) - max_rows
+            table = table[:max_rows]
+        lines += ["", *_layers(table, totals)]
+        if cut:
+            lines.append(f"\n… and {cut:,} more rows.")
+    if doc.get("totals"):
         lines += ["", "| Total | Count |", "| --- | ---: |"]
         for key, label in TOTALS:
             if key in totals:
                 lines.append(f"| {label} | {count(totals[key])} |")
-    lines += ["", f"### Findings ({len(report.findings)})", "", *_findings(report)]
+        lines += _compute(totals)
+    lines += ["", f"### Findings ({len(report.findings)})", "", *_findings(report, per_rule)]
     return lines
 
 
-def render(reports: list[FileReport], *, rules: list[dict], version: str, **_options) -> str:
+def _document(reports: list[FileReport], version: str, note: str | None, **how: Any) -> str:
     lines = ["# paramlint report", ""]
+    if note:
+        lines += [f"_{note}_", ""]
     if not reports:
         lines.append("No model files were checked.")
     for i, report in enumerate(reports):
         if i:
             lines.append("")
-        lines += render_one(report)
+        lines += render_one(report, **how)
     n = sum(len(r.findings) for r in reports)
     lines += ["", f"<sub>paramlint {version}: {len(reports)} model(s), "
                   f"{n} finding(s).</sub>"]
     return "\n".join(lines) + "\n"
+
+
+def render(reports: list[FileReport], *, rules: list[dict], version: str,
+           depth: int | None = None, show_all: bool = False, limit: int = LIMIT,
+           **_options: Any) -> str:
+    """The whole report, within ``limit`` characters (a GitHub comment holds
+    65,536). When the full report is longer: findings capped at 20 per rule,
+    then modules rolled up one level at a time, then findings capped at 5,
+    then rows cut; the text says which."""
+    text = _document(reports, version, None, depth=depth, show_all=show_all)
+    if len(text) <= limit:
+        return text
+    deepest = max((max_depth(r.document or {}) for r in reports), default=1)
+    start = min(depth, deepest) if depth is not None else deepest
+    fits = f"to fit in {limit:,} characters (a GitHub comment); `--depth` chooses"
+    capped = "findings capped at 20 per rule"
+    text = _document(reports, version, f"The {capped} {fits}.", depth=depth, per_rule=20)
+    if len(text) <= limit:
+        return text
+    for d in range(max(start - 1, 1), 0, -1):
+        note = f"Modules rolled up to depth {d} and {capped} {fits}."
+        text = _document(reports, version, note, depth=d, per_rule=20)
+        if len(text) <= limit:
+            return text
+    note = f"Modules rolled up to depth 1 and findings capped at 5 per rule {fits}."
+    text = _document(reports, version, note, depth=1, per_rule=5)
+    max_rows = 400
+    while len(text) > limit and max_rows > 1:
+        max_rows //= 2
+        text = _document(reports, version, note, depth=1, per_rule=1, max_rows=max_rows)
+    if len(text) > limit:  # thousands of models: the end is cut, and says so
+        tail = "\n\n… cut to fit; the JSON output has everything.\n"
+        text = text[:limit - len(tail)] + tail
+    return text

@@ -1,7 +1,7 @@
-"""The per-layer table and totals, modelled on Keras's summary() and torchinfo.
+"""The per-module table and totals, modelled on torchinfo and Keras's summary().
 
-Fits in 100 columns; long names are shortened in the middle, where dotted
-block names differ least.
+Rows are modules, not plumbing (analyzer/modules.py); fits in 100
+columns; long module paths keep their distinctive end.
 """
 
 from __future__ import annotations
@@ -11,14 +11,18 @@ from typing import Any
 import click
 
 from ..ir import format_shape
+from ..modules import Row, rows, shorten
 from ..results import FileReport
 from . import findings_text
 
 WIDTH = 99
-COLUMNS = (("Layer", 28, "<"), ("Op", 13, "<"), ("Output shape", 19, "<"),
-           ("Params", 13, ">"), ("Unshared", 15, ">"), ("Factor", 6, ">"))
-SHARING_COLUMNS = (("Layer", 28, "<"), ("Shared", 11, ">"), ("Unshared", 15, ">"),
-                   ("Fully connected", 19, ">"), ("Savings", 15, ">"), ("Factor", 6, ">"))
+COLUMNS = (("Module", 31, "<"), ("Op", 10, "<"), ("Output shape", 17, "<"),
+           ("Params", 11, ">"), ("%", 5, ">"), ("MACs", 14, ">"), ("%", 5, ">"))
+SHARING_COLUMNS = (("Module", 31, "<"), ("Shared", 11, ">"), ("Unshared", 14, ">"),
+                   ("Fully connected", 18, ">"), ("Savings", 13, ">"), ("Factor", 6, ">"))
+#: A report lists this many findings of one rule, then counts the rest
+#: (`paramlint check` lists them all).
+FINDINGS_PER_RULE = 10
 TOTALS = (("Total params", "params"), ("Trainable params", "trainable"),
           ("Non-trainable params", "non_trainable"), ("Per-use params", "per_use_params"),
           ("Tied savings", "tied_savings"), ("Unshared params", "unshared_params"),
@@ -36,16 +40,30 @@ def ratio(value: Any) -> str:
     return "?" if value is None else str(value)
 
 
-def shorten(text: str, width: int) -> str:
-    if len(text) <= width:
-        return text
-    keep = width - 1
-    head = keep // 2
-    return text[:head] + "…" + text[len(text) - (keep - head):]
+def share(part: int | None, whole: int | None) -> str:
+    if part is None or not whole:
+        return ""
+    return f"{100 * part / whole:.1f}"
+
+
+def macs_cell(row: Row) -> str:
+    if row.macs is None:
+        return "?"
+    return ("≥" if row.macs_unknown else "") + f"{row.macs:,}"
+
+
+def human(value: int | None, unit: str = "") -> str:
+    """1,814,073,344 -> 1.81 G (decimal prefixes, as the papers print them)."""
+    if value is None:
+        return "?"
+    for size, prefix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if value >= size:
+            return f"{value / size:.2f} {prefix}{unit}"
+    return f"{value} {unit}".rstrip()
 
 
 def _row(cells: list[str], columns) -> str:
-    return " ".join(f"{shorten(cell, width):{align}{width}}"
+    return " ".join(f"{shorten(cell, width) if align == '<' else cell:{align}{width}}"
                     for cell, (_, width, align) in zip(cells, columns)).rstrip()
 
 
@@ -53,7 +71,24 @@ def _header(columns) -> list[str]:
     return [click.style(_row([c[0] for c in columns], columns), bold=True), "─" * WIDTH]
 
 
-def render_model(report: FileReport) -> list[str]:
+def compute_lines(totals: dict[str, Any]) -> list[str]:
+    """MACs, FLOPs and weight bytes, with their what-ifs."""
+    macs = totals.get("macs")
+    if macs is None:
+        return []
+    at_least = "at least " if totals.get("macs_lower_bound") else ""
+    out = [f"MACs: {at_least}{num(macs)} ({human(macs)})   "
+           f"FLOPs: {at_least}{num(totals.get('flops'))} ({human(totals.get('flops'))})"]
+    stored = totals.get("weight_bytes")
+    if stored is not None:
+        what_if = totals.get("weight_bytes_at") or {}
+        out.append(f"Weight memory: {num(stored)} bytes ({human(stored, 'B')}) as stored")
+        if what_if:
+            out.append("  at " + ", ".join(f"{k} {human(v, 'B')}" for k, v in what_if.items()))
+    return out
+
+
+def render_model(report: FileReport, depth: int | None = None, show_all: bool = False) -> list[str]:
     doc = report.document
     title = f"{doc.get('name')}  ({doc.get('path')}, {doc.get('format')})"
     out = [click.style(title, bold=True)]
@@ -62,32 +97,38 @@ def render_model(report: FileReport) -> list[str]:
         return out
     for inp in doc.get("inputs", []):
         out.append(f"  input {inp['name']}: {format_shape(inp['shape'])}")
+    if depth is not None:
+        out.append(f"  modules rolled up to depth {depth}")
+    totals = doc.get("totals") or {}
+    table = rows(doc, depth, show_all)
     out.extend(_header(COLUMNS))
-    for layer in doc["layers"]:
-        sharing = layer.get("sharing") or {}
+    for row in table:
         out.append(_row([
-            layer["name"], layer["op"], format_shape(layer.get("output_shape")),
-            num(layer.get("params")),
-            num(sharing.get("unshared")) if sharing else "",
-            ratio(sharing.get("factor")) if sharing else "",
+            row.path, row.op, format_shape(row.output_shape), num(row.params),
+            share(row.params, totals.get("params")), macs_cell(row),
+            share(row.macs, totals.get("macs")),
         ], COLUMNS))
+    hidden = len(doc.get("layers") or []) - sum(len(r.layers) for r in table)
     out.append("─" * WIDTH)
-    sharing_rows = [layer for layer in doc["layers"] if layer.get("sharing")]
+    if hidden > 0:
+        out.append(f"  {hidden:,} layers without parameters or MACs not shown (--all shows them)")
+    sharing_rows = [row for row in table if row.sharing]
     if sharing_rows:
         out.append("")
         out.append(click.style("Parameter sharing: shared vs the same layer unshared "
                                "(locally connected) and fully connected", bold=True))
         out.extend(_header(SHARING_COLUMNS))
-        for layer in sharing_rows:
-            s = layer["sharing"]
-            out.append(_row([layer["name"], num(s["shared"]), num(s["unshared"]),
-                             num(s["dense_equivalent"]), num(s["savings"]), ratio(s["factor"])],
+        for row in sharing_rows:
+            s = row.sharing
+            out.append(_row([row.path, num(s["shared"]), num(s["unshared"]),
+                             num(s["dense_equivalent"]), num(s["savings"]),
+                             ratio(s["factor"]) if s.get("factor") is not None else ""],
                             SHARING_COLUMNS))
         out.append("─" * WIDTH)
-    totals = doc.get("totals") or {}
     label_width = max(len(label) for label, _ in TOTALS)
     for label, key in TOTALS:
         out.append(f"{label + ':':<{label_width + 1}} {num(totals.get(key)):>15}")
+    out.extend(compute_lines(totals))
     for tie in doc.get("ties", []):
         out.append(f"  tied: {tie['name']} ({num(tie['elements'])}) read by {', '.join(tie['layers'])}")
     merged = doc.get("merged_constants", [])
@@ -96,13 +137,29 @@ def render_model(report: FileReport) -> list[str]:
     return out
 
 
-def render(reports: list[FileReport], quiet: bool = False, **_: Any) -> str:
+def _findings(findings: list) -> list[str]:
+    """Each finding on its line, at most FINDINGS_PER_RULE of one rule."""
+    out: list[str] = []
+    shown: dict[str, int] = {}
+    for f in findings:
+        shown[f.code] = shown.get(f.code, 0) + 1
+        if shown[f.code] <= FINDINGS_PER_RULE:
+            out.append(findings_text.line(f))
+    for code, n in shown.items():
+        if n > FINDINGS_PER_RULE:
+            out.append(f"  ... and {n - FINDINGS_PER_RULE} more {code} findings "
+                       f"(paramlint check lists them all)")
+    return out
+
+
+def render(reports: list[FileReport], quiet: bool = False, depth: int | None = None,
+           show_all: bool = False, **_: Any) -> str:
     blocks = []
     for report in reports:
-        lines = render_model(report)
+        lines = render_model(report, depth, show_all)
         if report.findings:
             lines.append("")
-            lines.extend(findings_text.line(f) for f in report.findings)
+            lines.extend(_findings(report.findings))
         blocks.append("\n".join(lines))
     findings = [f for r in reports for f in r.findings]
     blocks.append(findings_text.summary(reports, findings))

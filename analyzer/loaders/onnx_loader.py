@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 from ..ir import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
 from . import onnx_ops as ops
+from .onnx_modules import model_name, module_path
 from .onnx_graph import MAX_ELEMENTS, Constants, Flat, FlatNode, GraphError, flatten, inline_functions
 from .onnx_shapes import declared_dim_params, elements, infer, invented_dim_params, text
 
@@ -272,6 +273,13 @@ class _Builder:
             self.pairs.append((layer, fn))
             uses.append((layer, root_uses))
         self.assign_weights(uses)
+        readers: dict[str, int] = {}
+        for layer in layers:
+            for w in layer.weights:
+                readers[w] = readers.get(w, 0) + 1
+        shared = {w for w, k in readers.items() if k > 1}
+        for layer, fn in self.pairs:
+            layer.module = module_path(fn.node, fn.node_name, layer.weights, shared)
         self.unused_weights()
         self.detect_channels_last(layers)
         return layers
@@ -593,7 +601,7 @@ def _build(path: str, model: Any) -> Model:
     return Model(
         path=path,
         format="onnx",
-        name=text(graph.name) or os.path.splitext(os.path.basename(path))[0],
+        name=model_name(text(graph.name), os.path.splitext(os.path.basename(path))[0]),
         inputs=inputs,
         layers=layers,
         weights=builder.weights,

@@ -311,7 +311,7 @@ class _Builder:
             inputs=[r.tensor for r in reads], outputs=[full],
             input_shape=reads[0].shape, output_shape=result.output_shape,
             weights=list(weight_names), attrs=attrs,
-            location=Location(self.path, mark.line, mark.column),
+            location=Location(self.path, mark.line, mark.column), module=full,
         ))
         self.shapes[full] = result.output_shape
         entry = _Entry("layer", full, result.output_shape, ltype.op, kind, list(weight_names), roles, owner_name)

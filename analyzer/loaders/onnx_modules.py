@@ -1,0 +1,120 @@
+"""Module paths of ONNX nodes, as torch named them (``layer1.0.conv1``).
+
+Reports group layers by module, the way torchinfo shows a model. An ONNX
+file carries the path in three places, each cheap to read:
+
+* the TorchScript exporter's scoped node names:
+  ``/layer1/layer1.0/conv1/Conv`` -> ``layer1.0.conv1`` (a component that
+  extends the previous one, ``layer1`` then ``layer1.0``, replaces it);
+* the dynamo exporter's ``pkg.torch.onnx.name_scopes`` node metadata,
+  ``['', 'layer1', 'layer1.0', 'layer1.0.conv1', 'conv2d']`` (the last entry
+  is the operation, not a module);
+* torch's parameter names on the weights a node reads
+  (``layer1.0.conv1.weight`` -> ``layer1.0.conv1``).
+
+A node's scope says where it ran; its weight's name says which module owns
+it. They differ when an exporter fused two modules (dynamo folds a
+BatchNorm into the Conv before it and keeps the BatchNorm's scope) or when
+a module reads another's weight (a tied output projection). The weight's
+module wins when it is the scope, inside it or beside it (same parent);
+otherwise the scope does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+SCOPES_KEY = "pkg.torch.onnx.name_scopes"
+
+#: Graph names exporters write when the user gave none: the file's stem
+#: titles the report instead.
+GENERIC_GRAPH_NAMES = frozenset({
+    "main_graph", "torch_jit", "torch-jit-export", "torch_jit_export", "graph", "model",
+    "tf2onnx", "onnx_graph", "Graph", "Model", "torch-jit", "tf_graph", "keras_graph",
+})
+
+
+def _join(components: Iterable[str]) -> str:
+    parts: list[str] = []
+    for comp in components:
+        if not comp:
+            continue
+        if parts and comp.startswith(parts[-1] + "."):
+            parts[-1] = comp
+        elif parts and comp.startswith(".".join(parts) + "."):
+            parts = [comp]
+        else:
+            parts.append(comp)
+    return ".".join(parts)
+
+
+def _from_metadata(node: Any) -> str | None:
+    props = node.metadata_props
+    if not props:
+        return None
+    for prop in props:
+        if prop.key == SCOPES_KEY:
+            value = prop.value.strip()
+            if not (value.startswith("[") and value.endswith("]")):
+                return None
+            items = [v.strip().strip("'\"") for v in value[1:-1].split(",")]
+            return _join(items[:-1]) or ""
+    return None
+
+
+def _from_name(name: str) -> str | None:
+    """TorchScript's ``/a/a.0/conv1/Conv``: the components before the op."""
+    if not name.startswith("/"):
+        return None
+    parts = name.split("/")[1:-1]
+    return _join(parts) if parts else ""
+
+
+def _torch_param(name: str) -> str | None:
+    """``layer1.0.conv1.weight`` -> ``layer1.0.conv1``; None for names no
+    torch module gave (``onnx::Conv_193``, ``/Constant_output_0``, ``val_12``)."""
+    if "." not in name or "::" in name or "/" in name or " " in name:
+        return None
+    head, _, tail = name.rpartition(".")
+    if not tail.isidentifier() or not head:
+        return None
+    return head
+
+
+def _parent(path: str) -> str:
+    return path.rpartition(".")[0]
+
+
+def module_path(node: Any, node_name: str, weights: list[str], shared: Any = ()) -> str | None:
+    """The module path of a node, or None (the model itself, or unknown).
+
+    ``shared``: weights other layers read too. Their names say nothing of
+    this node (an untrained model's LayerNorm ones, merged into the first
+    LayerNorm's tensor, are read by every LayerNorm)."""
+    scope = _from_metadata(node)
+    named = scope is None  # TorchScript: names of root parameters are torch's own
+    if named:
+        scope = _from_name(node_name)
+    owner = None
+    for w in weights:
+        if w in shared:
+            continue
+        w = w.partition("::")[0]
+        owner = _torch_param(w)
+        if owner is not None:
+            break
+        if named and not scope and w.isidentifier() and not w.startswith(("val_", "_", "onnx")):
+            return w  # a parameter of the model itself (ViT's class_token)
+    if owner is not None and scope:
+        if owner == scope or owner.startswith(scope + ".") or _parent(owner) == _parent(scope):
+            return owner
+        return scope
+    if owner is not None:
+        return owner
+    return scope or None
+
+
+def model_name(graph_name: str, stem: str) -> str:
+    """The graph's name, or the file's stem when the name is an exporter's default."""
+    name = graph_name.strip()
+    return stem if not name or name in GENERIC_GRAPH_NAMES else graph_name
