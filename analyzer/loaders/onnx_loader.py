@@ -56,7 +56,7 @@ _SHAPED_OPS = frozenset({
     "MatMul", "Gemm", "QGemm", "MatMulInteger", "QLinearMatMul", "FusedMatMul",
     "Gather", "LSTM", "GRU", "RNN", *ops.POOLS, "GlobalAveragePool", "GlobalMaxPool",
     "BatchNormalization", "LayerNormalization", "InstanceNormalization", "GroupNormalization",
-    "Transpose", "Flatten", "Einsum",
+    "Transpose", "Flatten", "Einsum", "Clip",
 })
 
 
@@ -464,6 +464,10 @@ class _Builder:
         elif op_type in ("BatchNormalization", "LayerNormalization", "InstanceNormalization",
                          "GroupNormalization"):
             attrs["bias"] = 2 in positions
+            if "num_groups" in raw:
+                attrs["groups"] = raw["num_groups"]
+        elif op_type == "Clip":
+            attrs["bounds"] = self.clip_bounds(fn, raw)
         elif op_type == "Transpose":
             perm = raw.get("perm")
             if perm is not None:
@@ -496,6 +500,20 @@ class _Builder:
             if not isinstance(k, int) and b and len(b) >= 2:
                 k = b[-2]
         return k if isinstance(k, int) else None
+
+    def clip_bounds(self, fn: FlatNode, raw: dict[str, Any]) -> tuple[float | None, float | None]:
+        """A Clip's (min, max): attributes before opset 11, constant scalar
+        inputs since; None for an absent or non-constant bound. Rules need
+        them to tell a ReLU6 (min 0) from a clamp (paramlint.ops)."""
+        out: list[float | None] = []
+        for pos, key in ((1, "min"), (2, "max")):
+            value = raw.get(key)
+            name = fn.inputs[pos] if len(fn.inputs) > pos else ""
+            if name and self.consts.is_constant(name):
+                arr = self.consts.values(name)
+                value = float(arr.reshape(-1)[0]) if arr is not None and arr.size == 1 else None
+            out.append(float(value) if isinstance(value, (int, float)) else None)
+        return out[0], out[1]
 
     def detect_channels_last(self, layers: list[Layer]) -> None:
         """tf2onnx's NHWC: Transpose perm [0,2,...,n-1,1] of a conv's output."""

@@ -1,0 +1,383 @@
+"""PRM501-505, the design rules: each fires once on a minimal YAML file and on
+the same model as an ONNX graph laid out the way the TorchScript exporter
+writes it (scoped node names, ``<module>.weight`` initializers, opset 17),
+with figures checked by hand arithmetic, and stays quiet on the deliberate
+look-alikes its documentation names."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+from onnx import TensorProto
+
+sys.path.insert(0, os.path.dirname(__file__))
+import onnx_builders as ob  # noqa: E402
+
+from paramlint.engine import Settings, load_model, run_rules  # noqa: E402
+from paramlint.plugins import discover  # noqa: E402
+
+DESIGN = ("PRM501", "PRM502", "PRM503", "PRM504", "PRM505")
+
+
+def lint(path) -> list:
+    """PRM5xx findings of one file, loaded as paramlint loads it."""
+    model = load_model(str(path))
+    assert not model.failed, model.error
+    rules = [r for r in discover().rules if r.code in DESIGN]
+    assert len(rules) == len(DESIGN)
+    found, _ = run_rules(model, rules, Settings())
+    return found
+
+
+def yaml_file(tmp_path, text: str, name: str = "m.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return lint(path)
+
+
+def onnx_file(tmp_path, b: ob.GraphBuilder, name: str = "m.onnx"):
+    path = tmp_path / name
+    ob.save(b.model(), path)
+    return lint(path)
+
+
+def codes(found) -> list[str]:
+    return [f.code for f in found]
+
+
+def builder(shape) -> tuple[ob.GraphBuilder, str]:
+    b = ob.GraphBuilder("main_graph", opset=17)
+    x = b.input("input", list(shape))
+    return b, x
+
+
+def clip(b, x, low, high, scope):
+    """ReLU6/clamp as the TorchScript exporter writes it at opset 17: Clip
+    reading two scalar Constant inputs."""
+    lo = b.constant(f"{scope}/Constant_output_0", np.array(low, dtype=np.float32),
+                    node_name=f"{scope}/Constant")
+    hi = b.constant(f"{scope}/Constant_1_output_0", np.array(high, dtype=np.float32),
+                    node_name=f"{scope}/Constant_1")
+    return b.node("Clip", [x, lo, hi], name=f"{scope}/Clip")
+
+
+def dropout_train(b, x, scope):
+    """Dropout as a training-mode export keeps it: ratio and training_mode
+    constants, and the mask output."""
+    r = b.constant(f"{scope}/Constant_output_0", np.array(0.5, dtype=np.float32),
+                   node_name=f"{scope}/Constant")
+    t = b.constant(f"{scope}/Constant_1_output_0", np.array(True), node_name=f"{scope}/Constant_1")
+    return b.node("Dropout", [x, r, t], 2, name=f"{scope}/Dropout")[0]
+
+
+# ---------------------------------------------------------------- PRM501
+
+CONV_BN_YAML = """\
+input: [3, 32, 32]
+layers:
+  - {name: conv1, type: conv2d, filters: 32, kernel: 3, padding: 1}
+  - {name: bn1, type: %s}
+  - {name: relu1, type: relu}
+"""
+
+
+def test_prm501_conv_bias_into_batchnorm_wastes_one_param_per_filter_in_yaml(tmp_path):
+    (f,) = yaml_file(tmp_path, CONV_BN_YAML % "batchnorm")
+    assert (f.code, f.layer, f.line) == ("PRM501", "conv1", 3)
+    assert f.extra["wasted_params"] == 32  # one bias value per filter
+    assert "32 params" in f.message and "bn1" in f.message
+
+
+def test_prm501_conv_bias_into_batchnorm_in_a_training_mode_onnx_export(tmp_path):
+    b, x = builder([1, 3, 32, 32])
+    y = ob.conv(b, x, 3, 32, 3, pad=1, scope="/features/features.0")
+    y = ob.batchnorm(b, y, 32, scope="/features/features.1")
+    b.output(ob.relu(b, y, scope="/features/features.2"))
+    (f,) = onnx_file(tmp_path, b)
+    assert f.code == "PRM501" and f.node_name == "/features/features.0/Conv"
+    assert f.extra["wasted_params"] == 32
+
+
+def test_prm501_dense_bias_into_batchnorm1d_is_wasted_too(tmp_path):
+    found = yaml_file(tmp_path, "input: [64]\nlayers:\n"
+                      "  - {name: fc, type: dense, units: 10}\n  - {name: bn, type: batchnorm}\n")
+    assert [(f.code, f.extra["wasted_params"]) for f in found] == [("PRM501", 10)]
+
+
+def test_prm501_instance_norm_and_one_channel_groups_cancel_a_bias(tmp_path):
+    assert codes(yaml_file(tmp_path, CONV_BN_YAML % "instancenorm")) == ["PRM501"]
+    gn = CONV_BN_YAML.replace("type: %s", "type: groupnorm, groups: %d")
+    assert codes(yaml_file(tmp_path, gn % 32)) == ["PRM501"]
+
+
+def test_prm501_norms_that_mix_channels_keep_the_bias_useful(tmp_path):
+    assert yaml_file(tmp_path, CONV_BN_YAML % "layernorm") == []
+    gn = CONV_BN_YAML.replace("type: %s", "type: groupnorm, groups: 8")
+    assert yaml_file(tmp_path, gn) == []
+
+
+def test_prm501_no_finding_without_bias_or_with_an_activation_between(tmp_path):
+    assert yaml_file(tmp_path, CONV_BN_YAML.replace("padding: 1}", "padding: 1, bias: false}")
+                     % "batchnorm") == []
+    relu_first = """\
+input: [3, 32, 32]
+layers:
+  - {name: conv1, type: conv2d, filters: 32, kernel: 3, padding: 1}
+  - {name: relu1, type: relu}
+  - {name: bn1, type: batchnorm}
+"""
+    assert yaml_file(tmp_path, relu_first) == []
+
+
+def test_prm501_no_finding_when_the_biased_output_is_also_used_elsewhere(tmp_path):
+    fork = """\
+input: [3, 32, 32]
+layers:
+  - {name: conv1, type: conv2d, filters: 32, kernel: 3, padding: 1}
+  - {name: bn1, type: batchnorm}
+  - {name: add, type: add, inputs: [bn1, conv1]}
+"""
+    assert yaml_file(tmp_path, fork) == []
+
+
+# ---------------------------------------------------------------- PRM502
+
+MLP_YAML = """\
+input: [784]
+layers:
+  - {name: fc1, type: dense, units: %d}
+  - {name: drop, type: %s}
+  - {name: fc2, type: dense, units: 10}
+"""
+
+
+def test_prm502_dense_dropout_dense_collapses_into_one_layer_in_yaml(tmp_path):
+    (f,) = yaml_file(tmp_path, MLP_YAML % (256, "dropout"))
+    assert (f.code, f.layer, f.extra["first"]) == ("PRM502", "fc2", "fc1")
+    assert f.extra["single_params"] == 784 * 10 + 10 == 7_850
+    assert f.extra["pair_params"] == (784 * 256 + 256) + (256 * 10 + 10) == 203_530
+    assert "7,850" in f.message and "203,530" in f.message
+
+
+def test_prm502_gemm_gemm_as_an_eval_mode_onnx_export(tmp_path):
+    b, x = builder([1, 784])
+    y = ob.gemm(b, x, 784, 256, scope="/classifier/classifier.0")
+    b.output(ob.gemm(b, y, 256, 10, scope="/classifier/classifier.2"))
+    (f,) = onnx_file(tmp_path, b)
+    assert f.code == "PRM502" and f.node_name == "/classifier/classifier.2/Gemm"
+    assert (f.extra["single_params"], f.extra["pair_params"]) == (7_850, 203_530)
+
+
+def test_prm502_matmul_add_layers_on_tokens_collapse_too(tmp_path):
+    b, x = builder([1, 16, 64])
+    y = ob.linear_matmul(b, x, 64, 128, scope="/proj/fc1")
+    b.output(ob.linear_matmul(b, y, 128, 32, scope="/proj/fc2"))
+    (f,) = onnx_file(tmp_path, b)
+    assert f.extra["single_params"] == 64 * 32 + 32
+
+
+def test_prm502_an_activation_or_a_norm_between_breaks_the_chain(tmp_path):
+    assert yaml_file(tmp_path, MLP_YAML % (256, "relu")) == []
+    assert yaml_file(tmp_path, MLP_YAML % (256, "layernorm")) == []
+
+
+def test_prm502_a_middle_narrower_than_both_sides_is_a_deliberate_factorisation(tmp_path):
+    low_rank = MLP_YAML.replace("units: 10", "units: 784") % (32, "identity")
+    assert yaml_file(tmp_path, low_rank) == []
+
+
+def test_prm502_pointwise_convs_collapse_but_stacked_3x3_convs_do_not(tmp_path):
+    pointwise = """\
+input: [64, 8, 8]
+layers:
+  - {name: a, type: conv2d, filters: 128, kernel: 1}
+  - {name: b, type: conv2d, filters: 64, kernel: 1}
+"""
+    (f,) = yaml_file(tmp_path, pointwise)
+    assert f.extra["single_params"] == 64 * 64 + 64
+    assert f.extra["pair_params"] == (64 * 128 + 128) + (128 * 64 + 64)
+    stacked = pointwise.replace("kernel: 1}", "kernel: 3, padding: 1}").replace("128", "64")
+    assert yaml_file(tmp_path, stacked) == []  # one 5x5 would hold more than two 3x3s
+
+
+def test_prm502_depthwise_then_pointwise_is_a_separable_conv_not_a_finding(tmp_path):
+    separable = """\
+input: [32, 16, 16]
+layers:
+  - {name: dw, type: depthwise_conv2d, kernel: 3, padding: 1}
+  - {name: pw, type: conv2d, filters: 64, kernel: 1}
+"""
+    assert yaml_file(tmp_path, separable) == []
+
+
+# ---------------------------------------------------------------- PRM503
+
+def test_prm503_relu_after_relu_in_yaml(tmp_path):
+    text = """\
+input: [3, 8, 8]
+layers:
+  - {name: conv, type: conv2d, filters: 8, kernel: 3, bias: false}
+  - {name: relu1, type: relu}
+  - {name: relu2, type: relu}
+"""
+    (f,) = yaml_file(tmp_path, text)
+    assert (f.code, f.layer, f.extra["first"], f.line) == ("PRM503", "relu2", "relu1", 5)
+    assert "does nothing" in f.message
+
+
+def test_prm503_relu_after_relu_in_onnx(tmp_path):
+    b, x = builder([1, 3, 8, 8])
+    y = ob.conv(b, x, 3, 8, 3, scope="/features/features.0", bias=False)
+    y = ob.relu(b, y, scope="/features/features.1")
+    b.output(ob.relu(b, y, scope="/features/features.2"))
+    (f,) = onnx_file(tmp_path, b)
+    assert f.code == "PRM503" and f.node_name == "/features/features.2/Relu"
+
+
+def test_prm503_relu6_exported_as_clip_at_zero_counts_as_an_activation(tmp_path):
+    b, x = builder([1, 8])
+    y = ob.relu(b, x, scope="/act1")
+    b.output(clip(b, y, 0.0, 6.0, scope="/act2"))
+    assert codes(onnx_file(tmp_path, b)) == ["PRM503"]
+
+
+def test_prm503_a_clamp_after_a_sigmoid_is_not_an_activation(tmp_path):
+    b, x = builder([1, 8])
+    y = b.node("Sigmoid", [x], name="/head/Sigmoid")
+    b.output(clip(b, y, 1e-4, 1 - 1e-4, scope="/head"))
+    assert onnx_file(tmp_path, b) == []
+
+
+def test_prm503_mish_exported_as_softplus_tanh_mul_is_one_activation(tmp_path):
+    b, x = builder([1, 8, 4, 4])
+    y = ob.conv(b, x, 8, 8, 3, pad=1, scope="/stem/conv", bias=False)
+    s = b.node("Softplus", [y], name="/stem/act/Softplus")
+    t = b.node("Tanh", [s], name="/stem/act/Tanh")
+    b.output(b.node("Mul", [y, t], name="/stem/act/Mul"))
+    assert onnx_file(tmp_path, b) == []
+
+
+def test_prm503_flatten_between_does_not_hide_it(tmp_path):
+    text = """\
+input: [4, 2, 2]
+layers:
+  - {name: relu1, type: relu}
+  - {name: flat, type: flatten}
+  - {name: sig, type: sigmoid}
+"""
+    (f,) = yaml_file(tmp_path, text)
+    assert f.layer == "sig" and "squashed twice" in f.message
+
+
+# ---------------------------------------------------------------- PRM504
+
+DROP_BN_YAML = """\
+input: [16, 8, 8]
+layers:
+  - {name: conv1, type: conv2d, filters: 16, kernel: 3, padding: 1, bias: false}
+  - {name: drop, type: dropout, rate: 0.3}
+  - {name: bn, type: %s}
+"""
+
+
+def test_prm504_dropout_into_batchnorm_in_yaml(tmp_path):
+    (f,) = yaml_file(tmp_path, DROP_BN_YAML % "batchnorm")
+    assert (f.code, f.layer, f.extra["norm"], f.line) == ("PRM504", "drop", "bn", 4)
+
+
+def test_prm504_dropout_into_batchnorm_in_a_training_mode_onnx_export(tmp_path):
+    b, x = builder([1, 16, 8, 8])
+    y = ob.conv(b, x, 16, 16, 3, pad=1, scope="/block/conv1", bias=False)
+    y = dropout_train(b, y, scope="/block/drop")
+    b.output(ob.batchnorm(b, y, 16, scope="/block/bn"))
+    (f,) = onnx_file(tmp_path, b)
+    assert f.code == "PRM504" and f.node_name == "/block/drop/Dropout"
+
+
+def test_prm504_norms_without_running_statistics_are_not_concerned(tmp_path):
+    assert yaml_file(tmp_path, DROP_BN_YAML % "layernorm") == []
+
+
+def test_prm504_dropout_before_a_weight_layer_is_the_usual_place(tmp_path):
+    text = DROP_BN_YAML.replace("  - {name: bn", "  - {name: conv2, type: conv2d, filters: 16, "
+                                "kernel: 1, bias: false}\n  - {name: bn") % "batchnorm"
+    assert "PRM504" not in codes(yaml_file(tmp_path, text))
+
+
+# ---------------------------------------------------------------- PRM505
+
+SMALL_MAP_YAML = """\
+input: [16, %d, %d]
+layers:
+  - {name: conv, type: conv2d, filters: 16, kernel: 3, padding: 1, bias: false}
+"""
+
+
+def test_prm505_3x3_conv_on_a_1x1_map_only_its_centre_tap_sees_data_in_yaml(tmp_path):
+    (f,) = yaml_file(tmp_path, SMALL_MAP_YAML % (1, 1))
+    assert (f.code, f.layer) == ("PRM505", "conv")
+    assert f.extra["dead_taps"] == 8  # all but the centre of 9
+    assert f.extra["dead_weights"] == 8 * 16 * 16 == 2_048
+    assert f.extra["kernel_weights"] == 9 * 16 * 16
+
+
+def test_prm505_same_conv_in_onnx(tmp_path):
+    b, x = builder([1, 16, 1, 1])
+    b.output(ob.conv(b, x, 16, 16, 3, pad=1, scope="/layer4/layer4.1/conv2", bias=False))
+    (f,) = onnx_file(tmp_path, b)
+    assert f.code == "PRM505" and f.extra["dead_weights"] == 2_048
+
+
+def test_prm505_a_large_kernel_counts_taps_per_dimension(tmp_path):
+    text = "input: [2, 3, 3]\nlayers:\n  - {name: c, type: conv2d, filters: 4, kernel: 7, padding: 3}\n"
+    (f,) = yaml_file(tmp_path, text)
+    # 3 outputs per dim, tap j reads o - 3 + j: taps 1..5 reach the input, 0 and 6 never
+    assert f.extra["dead_taps"] == 49 - 5 * 5
+    assert f.extra["dead_weights"] == 24 * 4 * 2
+
+
+def test_prm505_pool_window_on_a_smaller_map(tmp_path):
+    text = "input: [8, 1, 1]\nlayers:\n  - {name: p, type: maxpool2d, kernel: 3, stride: 2, padding: 1}\n"
+    (f,) = yaml_file(tmp_path, text)
+    assert f.extra["dead_taps"] == 8 and f.extra["dead_weights"] == 0
+
+
+def test_prm505_a_window_wider_than_the_map_whose_taps_all_read_it_is_fine(tmp_path):
+    assert yaml_file(tmp_path, SMALL_MAP_YAML % (2, 2)) == []  # each tap reads data somewhere
+    assert yaml_file(tmp_path, SMALL_MAP_YAML % (7, 7)) == []
+
+
+def test_prm505_onnx_same_upper_auto_pad_is_resolved(tmp_path):
+    b, x = builder([1, 4, 1, 1])
+    w = b.init("conv.weight", [4, 4, 3, 3])
+    b.output(b.node("Conv", [x, w], name="/conv/Conv", kernel_shape=[3, 3], auto_pad="SAME_UPPER"))
+    (f,) = onnx_file(tmp_path, b)
+    assert f.extra["dead_taps"] == 8
+
+
+# ------------------------------------------------------------- quiet cases
+
+def test_no_design_finding_on_the_yaml_and_onnx_fixtures():
+    here = os.path.join(os.path.dirname(__file__), "..", "fixtures")
+    paths = sorted(os.path.join(here, p) for p in os.listdir(here)
+                   if p.endswith((".yaml", ".onnx")) and not p.startswith("broken"))
+    assert len(paths) >= 10
+    for path in paths:
+        assert lint(path) == [], path
+
+
+def test_prm503_a_block_starting_with_an_activation_on_a_shared_value_is_not_reported(tmp_path):
+    """timm's aligned Xception: the first block's leading ReLU reads the
+    stem's ReLU output, which the block's shortcut reads too."""
+    text = """\
+input: [8, 4, 4]
+layers:
+  - {name: stem_act, type: relu}
+  - {name: act1, type: relu}
+  - {name: conv, type: conv2d, filters: 8, kernel: 1}
+  - {name: shortcut, type: conv2d, filters: 8, kernel: 1, inputs: stem_act}
+  - {name: add, type: add, inputs: [conv, shortcut]}
+"""
+    assert yaml_file(tmp_path, text) == []
