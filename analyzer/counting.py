@@ -41,6 +41,9 @@ class LayerCounts:
 @dataclass
 class Totals:
     params: int
+    #: What one token uses: ``params`` less the experts a mixture-of-experts
+    #: layer does not route it to (``params`` when the model has none).
+    active_params: int
     trainable: int
     non_trainable: int
     per_use_params: int
@@ -117,6 +120,37 @@ def recurrent_sharing(layer: Layer, per_use: int) -> tuple[Sharing, str | None]:
     return Sharing(per_use, steps * per_use, None, steps * per_use - per_use, steps), None
 
 
+def position_sharing(layer: Layer, per_use: int) -> Sharing:
+    """A layer applied at ``positions`` tokens with one set of weights.
+
+    As for a recurrent layer over time: ``unshared = positions * P``. There
+    is no fully connected figure (it would connect every token to every
+    other, a different model, not the same layer unshared).
+    """
+    steps = layer.attrs["positions"]
+    return Sharing(per_use, steps * per_use, None, steps * per_use - per_use, steps)
+
+
+def inactive_params(model: Model) -> int:
+    """Elements of routed experts one token does not use, each tensor once.
+
+    A ``moe`` layer lists its stacked expert tensors (leading axis: the
+    experts) in ``routed_weights``; a token uses ``top_k`` of ``experts``.
+    """
+    seen: set[str] = set()
+    total = 0
+    for layer in model.layers:
+        routed = layer.attrs.get("routed_weights") if layer.attrs else None
+        if not routed:
+            continue
+        experts, top_k = layer.attrs["experts"], layer.attrs["top_k"]
+        for name in routed:
+            if name not in seen:
+                seen.add(name)
+                total += model.weights[name].elements // experts * (experts - top_k)
+    return total
+
+
 def count(model: Model) -> Counts:
     """All of counting.md for one model. Cached on the model."""
     cached = model.__dict__.get("_counts")
@@ -161,6 +195,8 @@ def count(model: Model) -> Counts:
             sharing, missing = conv_sharing(layer, trainable, model.batch_dim)
         elif layer.op in RECURRENT_OPS and trainable:
             sharing, missing = recurrent_sharing(layer, trainable)
+        elif trainable and isinstance(layer.attrs.get("positions"), int):
+            sharing = position_sharing(layer, trainable)
         if sharing is not None and savings_total is not None:
             savings_total = None if sharing.savings is None else savings_total + sharing.savings
         layers[layer.name] = LayerCounts(params, trainable, non_trainable,
@@ -183,6 +219,7 @@ def count(model: Model) -> Counts:
     unused = [n for n, who in readers.items() if not who]
     totals = Totals(
         params=params,
+        active_params=params - inactive_params(model),
         trainable=trainable_total,
         non_trainable=params - trainable_total,
         per_use_params=per_use_total,

@@ -51,9 +51,9 @@ def test_unknown_top_level_key_suggests_the_right_one(tmp_path):
 
 
 def test_unsupported_format_version(tmp_path):
-    error = refusal(tmp_path, "paramlint: 2\ninput: [3]\nlayers:\n  - {type: relu}\n")
+    error = refusal(tmp_path, "paramlint: 3\ninput: [3]\nlayers:\n  - {type: relu}\n")
     assert where(error) == (1, 12)
-    assert "unsupported format version 2" in error.message
+    assert "unsupported format version 3" in error.message
 
 
 @pytest.mark.parametrize("text, message", [

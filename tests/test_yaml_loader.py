@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from paramlint.loaders import candidates
 from paramlint.loaders.yaml_loader import load
 
@@ -225,14 +227,15 @@ def test_inputs_as_string_or_list_and_multiple_model_inputs(tmp_path):
     assert model.layer("both").input_shape == (2, 6, 6)
 
 
-def test_loading_yaml_imports_neither_onnx_nor_numpy():
+@pytest.mark.parametrize("fixture", ["resnet18.yaml", "mixtral-8x7b.yaml"])
+def test_loading_yaml_imports_neither_onnx_nor_numpy(fixture):
     import subprocess
     import sys
 
     code = (
         "import sys\n"
         "from paramlint.engine import load_model\n"
-        f"path = {str(FIXTURES / 'resnet18.yaml')!r}\n"
+        f"path = {str(FIXTURES / fixture)!r}\n"
         "assert not load_model(path).failed\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('onnx', 'numpy')))\n"
     )

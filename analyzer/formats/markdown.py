@@ -18,6 +18,7 @@ LIMIT = 65_536
 
 TOTALS = (
     ("params", "Parameters"),
+    ("active_params", "Active per token"),
     ("trainable", "Trainable"),
     ("non_trainable", "Non-trainable"),
     ("per_use_params", "Per-use parameters"),
@@ -145,6 +146,8 @@ def render_one(report: FileReport, depth: int | None = None, show_all: bool = Fa
     if doc.get("totals"):
         lines += ["", "| Total | Count |", "| --- | ---: |"]
         for key, label in TOTALS:
+            if key == "active_params" and totals.get(key) == totals.get("params"):
+                continue  # only a mixture of experts makes it differ
             if key in totals:
                 lines.append(f"| {label} | {count(totals[key])} |")
         lines += _compute(totals)

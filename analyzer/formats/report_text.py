@@ -23,7 +23,8 @@ SHARING_COLUMNS = (("Module", 31, "<"), ("Shared", 11, ">"), ("Unshared", 14, ">
 #: A report lists this many findings of one rule, then counts the rest
 #: (`paramlint check` lists them all).
 FINDINGS_PER_RULE = 10
-TOTALS = (("Total params", "params"), ("Trainable params", "trainable"),
+TOTALS = (("Total params", "params"), ("Active params/token", "active_params"),
+          ("Trainable params", "trainable"),
           ("Non-trainable params", "non_trainable"), ("Per-use params", "per_use_params"),
           ("Tied savings", "tied_savings"), ("Unshared params", "unshared_params"),
           ("Sharing savings", "sharing_savings"), ("Unused params", "unused_params"))
@@ -120,13 +121,17 @@ def render_model(report: FileReport, depth: int | None = None, show_all: bool = 
         out.extend(_header(SHARING_COLUMNS))
         for row in sharing_rows:
             s = row.sharing
+            # A per-token or recurrent layer has no fully connected figure: blank, not unknown.
+            dense = "" if s["dense_equivalent"] is None and s["unshared"] is not None else num(s["dense_equivalent"])
             out.append(_row([row.path, num(s["shared"]), num(s["unshared"]),
-                             num(s["dense_equivalent"]), num(s["savings"]),
+                             dense, num(s["savings"]),
                              ratio(s["factor"]) if s.get("factor") is not None else ""],
                             SHARING_COLUMNS))
         out.append("─" * WIDTH)
     label_width = max(len(label) for label, _ in TOTALS)
     for label, key in TOTALS:
+        if key == "active_params" and totals.get(key, totals.get("params")) == totals.get("params"):
+            continue  # only a mixture of experts makes it differ
         out.append(f"{label + ':':<{label_width + 1}} {num(totals.get(key)):>15}")
     out.extend(compute_lines(totals))
     for tie in doc.get("ties", []):

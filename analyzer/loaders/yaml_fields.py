@@ -106,6 +106,19 @@ def number(ctx: Ctx, key: str, value: Any) -> float | int:
     return value
 
 
+def one_of(*choices: str) -> Check:
+    """A string from ``choices``; a near miss gets a did-you-mean."""
+
+    def check(ctx: Ctx, key: str, value: Any) -> str:
+        if not isinstance(value, str) or value not in choices:
+            words = ", ".join(f"'{c}'" for c in choices)
+            hint = did_you_mean(value, list(choices))
+            raise ctx.error(f"field '{key}' must be one of {words}, got {show(value)}{hint}", key)
+        return value
+
+    return check
+
+
 def per_dim(ctx: Ctx, key: str, value: Any, rank: int, minimum: int) -> tuple[int, ...]:
     """An int for every spatial dimension, or a list of ``rank`` ints."""
     word = "positive integer" if minimum >= 1 else "non-negative integer"

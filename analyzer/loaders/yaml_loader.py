@@ -12,12 +12,15 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ir import Layer, LoadError, Location, Model, TensorInfo, Weight, format_shape
+from ..ir import Layer, LoadError, Location, Model, TensorInfo, Weight
 from .yaml_fields import Ctx, check_fields, did_you_mean, is_int, show
-from .yaml_layers import BLOCK_FIELDS, COMMON_FIELDS, TYPE_NAMES, TYPES
+from .yaml_layers import BLOCK_FIELDS, COMMON_FIELDS
+from .yaml_share import borrowed
 from .yaml_source import Mark, MarkedMap, MarkedSeq, YamlError, load_marked, read_text
+from .yaml_types import FORMAT2_ONLY, TYPE_NAMES, TYPES, VERSIONS
 
-FORMAT_VERSION = 1
+#: The newest format version this loader reads (it reads every one in VERSIONS).
+FORMAT_VERSION = VERSIONS[-1]
 TOP_KEYS = ("paramlint", "name", "input", "inputs", "layers")
 #: expanded layers (repeats included) above which a file is refused
 MAX_LAYERS = 100_000
@@ -73,6 +76,8 @@ class _Builder:
         self.shapes: dict[str, Any] = {}
         self.tie_stack: list[tuple[str, str]] = []  # (prefix of repeat r, prefix of repeat 0)
         self.budget = MAX_LAYERS
+        self.version = 1
+        self.types = TYPES[1]
 
     # ------------------------------------------------------------ top level
 
@@ -86,12 +91,14 @@ class _Builder:
                 raise _error(f"unknown top-level key '{key}'{hint}", data.key_marks.get(key))
         if "paramlint" in data:
             version = data["paramlint"]
+            known = " or ".join(str(v) for v in VERSIONS)
             if not is_int(version):
-                raise _error(f"'paramlint' must be the format version {FORMAT_VERSION}, got {show(version)}",
+                raise _error(f"'paramlint' must be the format version ({known}), got {show(version)}",
                              data.mark_of("paramlint"))
-            if version != FORMAT_VERSION:
-                raise _error(f"unsupported format version {version}: this paramlint reads version {FORMAT_VERSION}",
+            if version not in VERSIONS:
+                raise _error(f"unsupported format version {version}: this paramlint reads versions {known}",
                              data.mark_of("paramlint"))
+            self.version, self.types = version, TYPES[version]
         name = data.get("name", os.path.splitext(os.path.basename(self.path))[0])
         if not isinstance(name, str) or not name:
             raise _error(f"'name' must be a non-empty string, got {show(name)}", data.mark_of("name"))
@@ -160,8 +167,12 @@ class _Builder:
             if "type" not in item:
                 raise _error(f"layer {index + 1} has no 'type'", item.mark)
             kind = item["type"]
-            if not isinstance(kind, str) or kind not in TYPES and kind != "block":
-                hint = did_you_mean(kind, TYPE_NAMES)
+            if isinstance(kind, str) and kind in FORMAT2_ONLY and self.version == 1:
+                raise _error(f"layer type '{kind}' needs format 2: add 'paramlint: 2' at the top of the file "
+                             "(in format 2 a sequence is [T, D], and dense layers and norms act on the last axis)",
+                             item.mark_of("type"))
+            if not isinstance(kind, str) or kind not in self.types and kind != "block":
+                hint = did_you_mean(kind, TYPE_NAMES[self.version])
                 raise _error(f"unknown layer type {show(kind)}{hint}", item.mark_of("type"))
             name = item.get("name", f"{kind}_{index + 1}")
             if "name" in item:
@@ -282,7 +293,7 @@ class _Builder:
         self.budget -= 1
         if self.budget < 0:
             raise _error(f"the file expands to more than {MAX_LAYERS:,} layers", item.mark)
-        ltype = TYPES[kind]
+        ltype = self.types[kind]
         reads = self._reads(item, kind, full, scope, previous)
         ctx = Ctx(kind, full, item, [r.shape for r in reads])
         if len(reads) < ltype.min_inputs:
@@ -293,18 +304,22 @@ class _Builder:
         result = ltype.infer(ctx)
         roles = [(role, tuple(shape)) for role, shape, _ in result.weights]
         attrs = {**ctx.values, **result.attrs}
-        owner = self._owner(item, ctx, scope, ltype.op, roles)
+        owner, lent = self._owner(item, ctx, scope, ltype.op, roles)
+        owner_name = full
         if owner is not None:
-            weight_names, owner_name = owner.weights, owner.owner
+            owner_name = owner.owner
             attrs["shared_from"] = owner_name
-        else:
-            owner_name = full
-            weight_names = []
-            for role, shape, trainable in result.weights:
+        weight_names = []
+        for role, shape, trainable in result.weights:
+            wname = lent.get(role)
+            if wname is None:
                 wname = f"{full}.{role}"
                 self.weights[wname] = Weight(wname, tuple(shape), trainable=trainable, uniform=False,
-                                               dtype="float32")
-                weight_names.append(wname)
+                                             dtype="float32")
+            weight_names.append(wname)
+        if "routed_roles" in attrs:  # a moe: which of its tensors one token uses top_k of
+            by_role = dict(zip((r for r, _ in roles), weight_names))
+            attrs["routed_weights"] = [by_role[r] for r in attrs.pop("routed_roles")]
         mark = item.mark
         self.layers.append(Layer(
             name=full, op=ltype.op, source_op=kind,
@@ -319,35 +334,23 @@ class _Builder:
         return entry
 
     def _owner(self, item: MarkedMap, ctx: Ctx, scope: _Scope, op: str,
-               roles: list[tuple[str, tuple]]) -> _Entry | None:
-        """The entry whose weights this layer reads (``share`` or ``share_repeats``), checked."""
+               roles: list[tuple[str, tuple]]) -> tuple[_Entry | None, dict[str, str]]:
+        """The entry whose weights this layer reads (``share`` or ``share_repeats``),
+        and which of its roles it borrows, by weight name."""
         if "share" in item:
             mark = item.mark_of("share")
             owner = self._lookup(item["share"], scope, ctx.kind, ctx.name, "share", mark)
             if owner.kind != "layer":
                 raise ctx.error(f"cannot share '{item['share']}': it is {'a block' if owner.kind == 'block' else 'a model input'}, "
                                 "not a layer", "share")
-            self._compatible(ctx, owner, op, roles, mark)
-            return owner
+            return owner, borrowed(ctx, owner, op, roles, mark)
         if self.tie_stack:
             prefix, first = self.tie_stack[0]
             twin = self.entries.get(first + ctx.name[len(prefix):])
             if twin is not None:
-                self._compatible(ctx, twin, op, roles, ctx.spec.mark, repeat=True)
-                return twin if twin.weights else None
-        return None
-
-    @staticmethod
-    def _compatible(ctx: Ctx, owner: _Entry, op: str, roles: list[tuple[str, tuple]],
-                    mark: Mark, repeat: bool = False) -> None:
-        how = "with share_repeats, cannot reuse" if repeat else "cannot share"
-        head = f"{how} the parameters of {owner.source_op} '{owner.tensor}'"
-        if owner.op != op:
-            raise ctx.error(f"{head}: it is a {owner.source_op}, not a {ctx.kind}", mark=mark)
-        if roles != owner.roles:
-            mine = ", ".join(f"{r} {format_shape(s)}" for r, s in roles) or "no weights"
-            theirs = ", ".join(f"{r} {format_shape(s)}" for r, s in owner.roles) or "no weights"
-            raise ctx.error(f"{head}: this layer needs {mine}, '{owner.tensor}' has {theirs}", mark=mark)
+                lent = borrowed(ctx, twin, op, roles, ctx.spec.mark, repeat=True)
+                return (twin, lent) if twin.weights else (None, {})
+        return None, {}
 
 
 def _count(items: list) -> int:

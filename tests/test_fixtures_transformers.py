@@ -1,0 +1,138 @@
+"""The format 2 architecture files hold their published counts, digit for digit.
+
+Truth: the papers' and model cards' figures (Llama-2-7B 6,738,415,616;
+GPT-2 124,439,808; BERT-base with pooler 109,482,240; Mixtral-8x7B
+46,702,792,704 and 12,879,925,248 active; torchvision ViT-B/16 86,567,656),
+and hand arithmetic for what a change of ``kv_heads`` must do.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from paramlint.counting import count
+from paramlint.engine import Settings, run_rules
+from paramlint.loaders.yaml_loader import load
+from paramlint.plugins import discover
+
+from yaml_helpers import FIXTURES, write
+
+PUBLISHED = {
+    "llama2-7b.yaml": 6_738_415_616,
+    "gpt2.yaml": 124_439_808,
+    "bert-base.yaml": 109_482_240,
+    "mixtral-8x7b.yaml": 46_702_792_704,
+    "vit-b16.yaml": 86_567_656,
+}
+
+
+def fixture(name: str):
+    return load(str(FIXTURES / name))
+
+
+@pytest.mark.parametrize("name, published", sorted(PUBLISHED.items()))
+def test_fixture_holds_its_published_count(name, published):
+    totals = count(fixture(name)).totals
+    assert totals.params == totals.trainable == published
+    assert totals.non_trainable == 0 and totals.unused_params == 0
+
+
+def test_gpt2_head_tied_to_the_token_embedding_is_counted_once():
+    model = fixture("gpt2.yaml")
+    counts = count(model)
+    # 50,257 x 768: the table read by the embedding and, transposed, by the head.
+    assert counts.totals.tied_savings == 50_257 * 768 == 38_597_376
+    assert counts.totals.per_use_params == 124_439_808 + 38_597_376
+    (tie,) = counts.ties
+    assert tie.name == "wte.table" and tie.layers == ["wte", "lm_head"]
+    assert model.layer("lm_head").weights == ["wte.table"]
+
+
+def test_mixtral_active_params_per_token():
+    totals = count(fixture("mixtral-8x7b.yaml")).totals
+    assert totals.active_params == 12_879_925_248
+    # Hand arithmetic: 6 of 8 experts of 3 x 4096 x 14336 idle in each of 32 layers.
+    assert totals.params - totals.active_params == 32 * 6 * 3 * 4096 * 14336
+
+
+@pytest.mark.parametrize("name", ["llama2-7b.yaml", "gpt2.yaml", "bert-base.yaml", "vit-b16.yaml"])
+def test_active_params_equal_params_without_experts(name):
+    totals = count(fixture(name)).totals
+    assert totals.active_params == totals.params
+
+
+def test_llama_kv_heads_32_to_8_lowers_each_attention_by_2x24x128x4096(tmp_path):
+    text = (FIXTURES / "llama2-7b.yaml").read_text(encoding="utf-8")
+    assert text.count("kv_heads: 32") == 1
+    gqa = load(write(tmp_path, text.replace("kv_heads: 32", "kv_heads: 8"), "llama-gqa.yaml"))
+    mha = fixture("llama2-7b.yaml")
+    before = count(mha).layers["layers.0.self_attn"].params
+    after = count(gqa).layers["layers.0.self_attn"].params
+    assert before - after == 2 * 24 * 128 * 4096 == 25_165_824
+    assert count(mha).totals.params - count(gqa).totals.params == 32 * 25_165_824
+
+
+def test_every_decoder_layer_is_one_attention_and_one_mlp_row():
+    model = fixture("llama2-7b.yaml")
+    ops = [layer.op for layer in model.layers if layer.weights]
+    assert ops.count("attention") == 32 and ops.count("gated_mlp") == 32
+    assert model.layer("layers.31.mlp").module == "layers.31.mlp"
+
+
+def _findings(model, codes):
+    rules = [r for r in discover().rules if r.code in codes]
+    found, _ = run_rules(model, rules, Settings())
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_no_dense_on_spatial_or_dense_dominates_noise(name):
+    model = fixture(name)
+    assert _findings(model, {"PRM301", "PRM302"}) == []
+
+
+def test_dense_on_a_flattened_map_still_warns_in_format_2(tmp_path):
+    model = load(write(tmp_path, """
+        paramlint: 2
+        input: [512, 7, 7]
+        layers:
+          - {type: flatten}
+          - {name: fc6, type: dense, units: 4096}
+    """))
+    (finding,) = _findings(model, {"PRM301"})
+    assert finding.layer == "fc6" and finding.extra["pooled_params"] == 512 * 4096 + 4096
+
+
+# ------------------------------------------------------------ reports
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from paramlint.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_json_totals_carry_active_params_beside_params():
+    import json
+
+    result = _cli("report", "--format", "json", FIXTURES / "mixtral-8x7b.yaml", FIXTURES / "alexnet.yaml")
+    mixtral, alexnet = json.loads(result.output)["models"]
+    assert mixtral["totals"]["active_params"] == 12_879_925_248
+    assert alexnet["totals"]["active_params"] == alexnet["totals"]["params"] == 62_378_344
+
+
+def test_text_report_prints_active_params_only_for_a_mixture_of_experts():
+    mixtral = _cli("report", FIXTURES / "mixtral-8x7b.yaml").output
+    assert "Active params per token:  12,879,925,248" in mixtral
+    # a per-token figure too wide for its column is printed whole, never cut
+    assert "5,772,570,263,552" in mixtral and "…263" not in mixtral
+    assert "Active params" not in _cli("report", FIXTURES / "llama2-7b.yaml").output
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_check_passes_on_every_transformer_fixture(name):
+    result = _cli("check", FIXTURES / name)
+    assert result.exit_code == 0, result.output
+    assert "PRM301" not in result.output and "PRM302" not in result.output
