@@ -45,6 +45,10 @@ How each op maps axes (one pass, constant work per node):
   reductions with keepdims...): right-aligned broadcast of the data
   inputs, an axis whose size changed keeping its kind.
 
+YAML format 2 (``attrs["last_axis"]``): dense, embedding and recurrent
+layers work on the last axis as in ONNX; ``tokens`` makes ``[C, space...]``
+``[positions, C]``.
+
 Graph inputs: ONNX ``[batch, channel, space...]`` at rank 4+, else
 ``[batch, ?...]``; YAML (no batch) ``[channel, space...]`` at rank 2+, a
 rank-1 input unknown (features, or token ids that an embedding turns into
@@ -282,7 +286,8 @@ def _layer_axes(model: Model, layer: Layer, table: dict, shapes: dict) -> None:
             if sorted(perm) == list(range(len(first))):
                 result = tuple(first[p] for p in perm)
         elif op == "dense":
-            if not batch:
+            last = layer.attrs.get("last_axis")  # YAML format 2: per token, as ONNX
+            if not batch and not last:
                 result = (_one(CHANNEL, shape[0]),) if len(shape) == 1 else None
             elif first is not None and len(first) == len(shape):
                 result = (*first[:-1], _one(CHANNEL, shape[-1]))
@@ -296,8 +301,11 @@ def _layer_axes(model: Model, layer: Layer, table: dict, shapes: dict) -> None:
         elif op == "embedding":
             idx = _seq(first)
             if idx is not None and len(shape) == len(idx) + 1:
-                result = ((*idx, _one(CHANNEL, shape[-1])) if batch
+                result = ((*idx, _one(CHANNEL, shape[-1])) if batch or layer.attrs.get("last_axis")
                           else (_one(CHANNEL, shape[0]), *idx))
+        elif op == "tokens" and first is not None and len(shape) == 2:
+            # YAML format 2: a [C, H, W] map as [H*W, C] tokens
+            result = (Axis(tuple(f for a in first[1:] for f in a.parts if f[1] != 1)), first[0])
         elif op in _RECURRENT:
             result = _recurrent(layer, first, shape, index, batch)
         elif op == "concat":
@@ -312,7 +320,13 @@ def _layer_axes(model: Model, layer: Layer, table: dict, shapes: dict) -> None:
 def _recurrent(layer: Layer, x: Axes | None, shape, index: int, batch: bool) -> Axes | None:
     """YAML ``[F, T] -> [units, T]`` or ``[units]``; ONNX Y ``[T, dirs, N, H]``,
     Y_h/Y_c ``[dirs, N, H]`` (``layout=1``: ``[N, T, dirs, H]``, ``[N, dirs, H]``)."""
-    hidden = _one(CHANNEL, shape[-1] if batch else shape[0])
+    last = layer.attrs.get("last_axis")  # YAML format 2: [T, F] -> [T, units]
+    hidden = _one(CHANNEL, shape[-1] if batch or last else shape[0])
+    if not batch and last:
+        if len(shape) == 2:
+            steps = x[0] if x is not None and len(x) == 2 else _one(SEQ, shape[0])
+            return (_seq((steps,))[0], hidden)
+        return (hidden,)
     if not batch:
         if len(shape) == 2:
             steps = x[1] if x is not None and len(x) == 2 else _one(SEQ, shape[1])
@@ -392,7 +406,7 @@ def contracted(model: Model, layer: Layer) -> Axis | None:
     axes = axes_of(model).get(layer.inputs[0])
     if axes is None or not axes:
         return None
-    if not model.batch_dim:  # YAML: a dense layer flattens its whole input
+    if not model.batch_dim and not layer.attrs.get("last_axis"):  # YAML format 1: a dense flattens its input
         return Axis(tuple(f for a in axes for f in a.parts if f[1] != 1))
     if (layer.attrs.get("onnx") or {}).get("transA") and len(axes) == 2:
         return axes[0]

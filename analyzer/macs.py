@@ -31,6 +31,13 @@ lstm / gru / rnn       ``T * N * dirs * gates * units * (F + units)``          `
                        (gates: 4 / 3 / 1)                                      ``attrs["sequence_length"]`` (T),
                                                                                ``input_shape`` (F), ``attrs["direction"]``
                                                                                or ``attrs["bidirectional"]``
+attention (YAML)       projections + ``2 * heads * Tq * Tk * head_dim``        ``attrs``: q_len, kv_len, in_features,
+                       (``Q*K^T`` and ``A*V``; GQA shrinks k/v projections)    kv_features, heads, kv_heads, head_dim,
+                                                                               out_features
+mlp, gated_mlp (YAML)  ``T * ((1 or 2) * D * hidden + hidden * out)``          ``attrs``: positions, in_features, hidden,
+                                                                               out_features, gated
+moe (YAML)             ``T * (D * experts + (top_k + shared) * expert)``       ``attrs``: positions, in_features, experts,
+                       (the router, then only the routed experts)              top_k, shared_experts, expert_macs
 anything else          0 (norms, activations, pools, reshapes, lookups...)     nothing
 unknown op (a custom   ``None``: cannot be known                               -
 domain's op)
@@ -280,13 +287,61 @@ def recurrent_macs(layer: Layer, model: Model) -> Result:
         if len(shape) == 3:
             layout = (layer.attrs.get("onnx") or {}).get("layout", 0)
             batch = _batch(shape[0] if layout else shape[1])
-    else:  # YAML: [F, T]
+    elif layer.attrs.get("last_axis"):  # YAML format 2: [T, F]
+        features = shape[-1]
+    else:  # YAML format 1: [F, T]
         features = shape[0]
     if not isinstance(features, int):
         return None, f"its input features are unknown (input shape {format_shape(shape)})"
     both = layer.attrs.get("bidirectional") or layer.attrs.get("direction") == "bidirectional"
     dirs = 2 if both else 1
     return steps * batch * dirs * gates * units * (features + units), None
+
+
+def _ints(layer: Layer, *keys: str) -> list[int] | None:
+    values = [layer.attrs.get(k) for k in keys]
+    return values if all(isinstance(v, int) and not isinstance(v, bool) for v in values) else None
+
+
+def attention_macs(layer: Layer, model: Model) -> Result:
+    """YAML ``attention``: its projections, then ``Q*K^T`` and ``A*V`` for every
+    query head at the sequence lengths. Grouped-query attention shrinks the
+    key and value projections, not the products (each query head still
+    meets every key)."""
+    facts = _ints(layer, "q_len", "kv_len", "in_features", "kv_features", "heads", "kv_heads",
+                  "head_dim", "out_features")
+    if facts is None:
+        return None, "its heads, widths or sequence lengths are unknown"
+    q_len, kv_len, width, kv_width, heads, kv_heads, head_dim, out = facts
+    q_units, kv_units = heads * head_dim, kv_heads * head_dim
+    projections = q_len * width * q_units + 2 * kv_len * kv_width * kv_units
+    if layer.attrs.get("out_proj", True):
+        projections += q_len * q_units * out
+    products = 2 * heads * q_len * kv_len * head_dim
+    return projections + products, None
+
+
+def mlp_macs(layer: Layer, model: Model) -> Result:
+    """YAML ``mlp``/``gated_mlp`` at every token: up (and gate), then down."""
+    facts = _ints(layer, "positions", "in_features", "hidden", "out_features")
+    if facts is None:
+        facts = _ints(layer, "in_features", "hidden", "out_features")
+        if facts is None:
+            return None, "its widths are unknown"
+        facts = [1, *facts]
+    rows, width, hidden, out = facts
+    ins = 2 if layer.attrs.get("gated") else 1
+    return rows * (ins * width * hidden + hidden * out), None
+
+
+def moe_macs(layer: Layer, model: Model) -> Result:
+    """YAML ``moe``: the router for every token, then only the ``top_k``
+    experts it is routed to, and every shared expert."""
+    facts = _ints(layer, "positions", "in_features", "experts", "top_k", "shared_experts", "expert_macs")
+    if facts is None:
+        return None, "its experts or widths are unknown"
+    rows, width, experts, top_k, shared, per_expert = facts
+    return rows * (width * experts + (top_k + shared) * per_expert), None
 
 
 #: IR op -> how its MACs are computed. Ops not listed do none.
@@ -300,6 +355,10 @@ MAC_FUNCTIONS: dict[str, Callable[[Layer, Model], Result]] = {
     "fusedmatmul": matmul_macs,
     "einsum": einsum_macs,
     **{op: recurrent_macs for op in GATES},
+    "attention": attention_macs,
+    "mlp": mlp_macs,
+    "gated_mlp": mlp_macs,
+    "moe": moe_macs,
 }
 
 

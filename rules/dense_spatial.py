@@ -16,8 +16,6 @@ def _check(model, ctx):
     for layer in model.layers:
         if layer.op != "dense" or lent.get(layer.name):
             continue  # a layer reading tied weights is reported at their owner
-        if "positions" in layer.attrs:
-            continue  # applied at every token with one set of weights: contracts channels only
         found = spatial_map(model, layer)
         if found is None:
             continue

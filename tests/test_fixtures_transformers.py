@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from paramlint.axes import contracted
 from paramlint.counting import count
 from paramlint.engine import Settings, run_rules
 from paramlint.loaders.yaml_loader import load
@@ -91,6 +92,17 @@ def _findings(model, codes):
 def test_no_dense_on_spatial_or_dense_dominates_noise(name):
     model = fixture(name)
     assert _findings(model, {"PRM301", "PRM302"}) == []
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_every_dense_of_a_fixture_contracts_channels_alone(name):
+    # axis provenance, what PRM301 asks: a per-token dense (the heads, the
+    # pooler) reads features, never positions
+    model = fixture(name)
+    dense = [layer for layer in model.layers if layer.op == "dense"]
+    assert dense
+    for layer in dense:
+        assert contracted(model, layer).kinds == {"channel"}, layer.name
 
 
 def test_dense_on_a_flattened_map_still_warns_in_format_2(tmp_path):

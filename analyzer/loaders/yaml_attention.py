@@ -76,7 +76,7 @@ def attention(ctx: Ctx) -> Result:
         out = q_units
     attrs = {"heads": heads, "kv_heads": kv_heads, "head_dim": head_dim, "q_len": q_len, "kv_len": kv_len,
              "in_features": width, "kv_features": kv_width, "out_features": out, "cross": cross,
-             "positions": q_len}
+             "positions": q_len, "last_axis": True}
     return Result((q_len, out), weights, attrs)
 
 

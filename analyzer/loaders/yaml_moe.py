@@ -10,6 +10,7 @@ weights; counting charges a token ``top_k / experts`` of them
 
 from __future__ import annotations
 
+from math import prod
 from typing import Callable, Mapping
 
 from ..ir import format_shape
@@ -67,8 +68,11 @@ def make_moe(types: Mapping[str, LayerType]) -> Callable[[Ctx], Result]:
         if v["shared_experts"]:
             weights += [(f"shared_experts.{role}", (v["shared_experts"], *wshape), trainable)
                         for role, wshape, trainable in expert]
+        # One expert's MACs per token: every kernel [out, in] is out x in
+        # products (expert layers are dense-like or weightless).
+        per_token = sum(prod(wshape) for role, wshape, _ in expert if role.endswith("kernel"))
         attrs = {"experts": v["experts"], "top_k": v["top_k"], "shared_experts": v["shared_experts"],
-                 "routed_roles": routed, "in_features": width, "out_features": shape[-1],
+                 "routed_roles": routed, "expert_macs": per_token, "in_features": width, "out_features": shape[-1],
                  "expert": [str(layer["type"]) for layer in layers], **positions(ctx.in_shape)}
         return Result(shape, weights, attrs)
 

@@ -36,9 +36,11 @@ def features(ctx: Ctx, shape: Shape | None = None) -> int:
     return shape[-1]
 
 
-def positions(shape: Shape) -> dict[str, int]:
-    """``{"positions": T}`` for a ``[T, D]`` input; nothing for a vector."""
-    return {"positions": prod(shape[:-1])} if len(shape) >= 2 else {}
+def positions(shape: Shape) -> dict:
+    """Attributes of a layer on the last axis: ``last_axis`` (what axis
+    provenance and MACs read), and ``positions`` = T for a ``[T, D]`` input
+    (nothing for a vector)."""
+    return {"last_axis": True, "positions": prod(shape[:-1])} if len(shape) >= 2 else {"last_axis": True}
 
 
 def projection(role: str, units: int, width: int, bias: bool) -> list[tuple[str, Shape, bool]]:
@@ -60,7 +62,8 @@ def dense(ctx: Ctx) -> Result:
 
 def embedding(ctx: Ctx) -> Result:
     v = ctx.values
-    return Result((*ctx.in_shape, v["dim"]), [("table", (v["num_embeddings"], v["dim"]), True)])
+    return Result((*ctx.in_shape, v["dim"]), [("table", (v["num_embeddings"], v["dim"]), True)],
+                  {"last_axis": True})
 
 
 def norm(ctx: Ctx) -> Result:
@@ -116,7 +119,7 @@ def recurrent(ctx: Ctx) -> Result:
     if v["bias"]:
         weights.append(("B", (dirs, 2 * gates * units), True))
     out = (steps, dirs * units) if v["return_sequences"] else (dirs * units,)
-    return Result(out, weights, {"sequence_length": steps, "gates": gates})
+    return Result(out, weights, {"sequence_length": steps, "gates": gates, "last_axis": True})
 
 
 # ------------------------------------------------------ tokens and positions
