@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 from .ir import Layer, Model
-from .ops import PLUMBING
+from .ops import PLUMBING, SHAPE_READERS
 
 
 class Graph:
@@ -32,6 +32,8 @@ class Graph:
                 if tensor:
                     consumers.setdefault(tensor, []).append(layer)
         self._consumers = consumers
+        self._value_readers = {t: [x for x in users if x.op not in SHAPE_READERS]
+                               for t, users in consumers.items()}
 
     def consumers(self, tensor: str) -> list[Layer]:
         return self._consumers.get(tensor, [])
@@ -54,8 +56,14 @@ class Graph:
         return list(seen.values())
 
     def fan_out(self, layer: Layer) -> int:
-        """How many layers read ``layer``'s outputs (0 for a model output)."""
-        return sum(len(self.consumers(t)) for t in layer.outputs)
+        """How many layers read the values of ``layer``'s outputs (0 for a
+        model output); layers reading only a shape (``ops.SHAPE_READERS``)
+        do not count."""
+        return sum(len(self._value_readers.get(t, ())) for t in layer.outputs)
+
+    def value_successors(self, layer: Layer) -> list[Layer]:
+        """``successors`` without the layers that read only a shape."""
+        return [x for x in self.successors(layer) if x.op not in SHAPE_READERS]
 
     def downstream(self, layer: Layer, through: Callable[[Layer], bool] | None = None,
                    limit: int = 64) -> Iterator[tuple[Layer, list[Layer]]]:
@@ -90,7 +98,7 @@ class Graph:
         path: list[Layer] = []
         current = layer
         while len(path) <= limit:
-            users = self.successors(current)
+            users = self.value_successors(current)
             if len(users) != 1 or self.fan_out(current) != 1:
                 return None, path
             nxt = users[0]

@@ -54,6 +54,11 @@ PLUMBING = frozenset({
     "identity", "dropout", "cast", "reshape", "flatten", "transpose", "squeeze", "unsqueeze",
 })
 
+#: Ops that read only their input's shape, never its values: a value they
+#: read is not "used elsewhere" (a TorchScript group norm reads the shape of
+#: the tensor it normalises to restore it afterwards).
+SHAPE_READERS = frozenset({"shape", "size"})
+
 CONVS = frozenset({"conv1d", "conv2d", "conv3d", "depthwise_conv2d"})
 POOLS = frozenset({"maxpool1d", "maxpool2d", "maxpool3d", "avgpool1d", "avgpool2d",
                    "avgpool3d", "lppool1d", "lppool2d", "lppool3d"})
@@ -103,6 +108,23 @@ def keeps_running_stats(layer: Layer) -> bool:
 
 def is_dropout(layer: Layer) -> bool:
     return layer.op in DROPOUT
+
+
+def is_no_op(layer: Layer) -> bool:
+    """Plumbing that leaves its input as it is: identity, dropout (at
+    inference), a cast, or a reshape/squeeze/flatten to the same shape, a
+    transpose by the identity permutation."""
+    if layer.op not in PLUMBING:
+        return False
+    if layer.op in ("identity", "dropout", "cast"):
+        return True
+    src, dst = layer.input_shape, layer.output_shape
+    if src is None or dst is None or tuple(src) != tuple(dst) or not all(isinstance(d, int) for d in src):
+        return False
+    if layer.op == "transpose":
+        perm = layer.attrs.get("perm")
+        return perm is not None and list(perm) == list(range(len(src)))
+    return True
 
 
 def is_weight_layer(layer: Layer) -> bool:

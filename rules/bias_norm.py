@@ -4,15 +4,17 @@ subtracts it back out."""
 from __future__ import annotations
 
 from paramlint.graph import graph
-from paramlint.ops import feature_axis, is_weight_layer, norm_channels, normalizes_each_channel, output_channels
+from paramlint.ops import (
+    feature_axis,
+    is_no_op,
+    is_weight_layer,
+    norm_channels,
+    normalizes_each_channel,
+    output_channels,
+)
 from paramlint.rule import Rule
 
 from ._common import borrowed, n
-
-#: What a bias reaches a norm through unchanged: value-preserving plumbing
-#: (the shape may not change, or the bias's axis could move).
-_KEEPS_VALUES = frozenset({"identity", "dropout", "cast"})
-
 
 def _check(model, ctx):
     g = graph(model)
@@ -20,7 +22,7 @@ def _check(model, ctx):
     for layer in model.layers:
         if not is_weight_layer(layer) or not layer.attrs.get("bias") or lent.get(layer.name):
             continue
-        norm, path = g.chain(layer, lambda x: x.op in _KEEPS_VALUES)
+        norm, path = g.chain(layer, is_no_op)
         if norm is None or not normalizes_each_channel(norm):
             continue
         axis = feature_axis(layer, model.batch_dim)
@@ -49,7 +51,9 @@ RULE = Rule(
          "Layer norm and group norm (several channels per group) remove a mean across "
          "channels, not each channel's own, so a bias before them is not cancelled and not "
          "reported. In eval-mode ONNX exports the TorchScript exporter folds a batch norm into "
-         "the convolution before it, so the pattern shows in YAML and training-mode exports. "
+         "the convolution before it, so the pattern shows in YAML and training-mode exports; a "
+         "group norm of one channel per group exported as reshape-instance norm-reshape is "
+         "recognised. "
          "Deliberate only when the same weights are also used without the norm (the layer "
          "output forking elsewhere is never reported). Source: NeuraLint (Nikanjam, Ben "
          "Braiek, Morovati, Khomh, \"Automatic Fault Detection for Deep Learning Programs "

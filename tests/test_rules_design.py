@@ -381,3 +381,43 @@ layers:
   - {name: add, type: add, inputs: [conv, shortcut]}
 """
     assert yaml_file(tmp_path, text) == []
+
+
+def torchscript_group_norm(b, x, channels, groups, length, scope):
+    """nn.GroupNorm as the TorchScript exporter writes it at opset 17:
+    Reshape to [N, groups, -1], InstanceNormalization over the groups (ones
+    and zeros for scale and shift), Reshape back to the Shape of its input,
+    then the affine Mul and Add."""
+    shape = b.constant(f"{scope}/Constant_output_0", np.array([0, groups, -1], dtype=np.int64),
+                       node_name=f"{scope}/Constant")
+    y = b.node("Reshape", [x, shape], name=f"{scope}/Reshape")
+    ones = b.constant(f"{scope}/Constant_1_output_0", np.ones(groups, dtype=np.float32),
+                      node_name=f"{scope}/Constant_1")
+    zeros = b.constant(f"{scope}/Constant_2_output_0", np.zeros(groups, dtype=np.float32),
+                       node_name=f"{scope}/Constant_2")
+    y = b.node("InstanceNormalization", [y, ones, zeros], name=f"{scope}/InstanceNormalization",
+               epsilon=1e-5)
+    back = b.node("Shape", [x], name=f"{scope}/Shape")
+    y = b.node("Reshape", [y, back], name=f"{scope}/Reshape_1")
+    y = b.node("Mul", [y, b.init(f"{scope[1:].replace('/', '.')}.weight", [channels, 1])],
+               name=f"{scope}/Mul")
+    return b.node("Add", [y, b.init(f"{scope[1:].replace('/', '.')}.bias", [channels, 1])],
+                  name=f"{scope}/Add")
+
+
+def test_prm501_one_channel_group_norm_as_torchscript_exports_it(tmp_path):
+    """wav2vec2's feature extractor with conv_bias=True: Conv1d(1, 512, 10)
+    then GroupNorm(512, 512); the Shape node reading the conv output reads
+    no values, so the bias still goes straight into the norm."""
+    b, x = builder([1, 1, 400])
+    y = ob.conv(b, x, 1, 512, [10], stride=5, scope="/feature_extractor/conv_layers.0/conv")
+    b.output(torchscript_group_norm(b, y, 512, 512, 79, "/feature_extractor/conv_layers.0/layer_norm"))
+    (f,) = onnx_file(tmp_path, b)
+    assert f.code == "PRM501" and f.extra["wasted_params"] == 512
+
+
+def test_prm501_group_norm_of_several_channels_per_group_as_exported_keeps_the_bias(tmp_path):
+    b, x = builder([1, 64, 8, 8])
+    y = ob.conv(b, x, 64, 64, 3, pad=1, scope="/block/conv")
+    b.output(torchscript_group_norm(b, y, 64, 8, 64, "/block/norm"))
+    assert onnx_file(tmp_path, b) == []
