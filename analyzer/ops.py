@@ -204,7 +204,12 @@ class Window:
         return tuple(n + b + e for n, b, e in zip(self.input, self.pads_begin, self.pads_end))
 
     @property
-    def live(self) -> tuple[int, ...]:
+    def live(self) -> tuple[int, ...] | None:
+        """Per dimension, the taps that read the input somewhere; None for
+        a kernel too long to walk (only a hostile file has one)."""
+        if any(k > MAX_TAPS or k < 1 or s < 1 or d < 1
+               for k, s, d in zip(self.kernel, self.strides, self.dilations)):
+            return None
         return tuple(_live_taps(*dim) for dim in zip(
             self.input, self.kernel, self.strides, self.dilations, self.pads_begin, self.output))
 
@@ -213,9 +218,14 @@ class Window:
         return prod(self.kernel)
 
     @property
-    def dead_taps(self) -> int:
-        """Kernel positions that only ever read padding."""
-        return self.taps - prod(self.live)
+    def dead_taps(self) -> int | None:
+        """Kernel positions that only ever read padding (None: see ``live``)."""
+        live = self.live
+        return None if live is None else self.taps - prod(live)
+
+
+#: Longest kernel dimension whose taps are walked one by one.
+MAX_TAPS = 1 << 16
 
 
 def _live_taps(n: int, k: int, s: int, d: int, pad: int, out: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from math import prod
 
+from paramlint.axes import CHANNEL, contracted
 from paramlint.counting import count
 from paramlint.graph import graph
 from paramlint.ops import CONVS, PLUMBING, feature_axis, output_channels, window
@@ -52,6 +53,9 @@ def _dense_pair(model, a, b):
     fb = b.attrs.get("in_features") if isinstance(b.attrs.get("in_features"), int) else (
         shape[-1] if shape else None)
     if not all(isinstance(v, int) for v in (fa, mid, out)) or fb != mid:
+        return None
+    axis = contracted(model, b)  # b must contract a's units, not positions of equal size
+    if axis is None or axis.kinds != {CHANNEL} or axis.channels != mid:
         return None
     bias = 1 if (a.attrs.get("bias") or b.attrs.get("bias")) else 0
     return fa, mid, out, fa * out + bias * out

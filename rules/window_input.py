@@ -18,7 +18,7 @@ def _check(model, ctx):
         if w is None or not any(e > size for e, size in zip(w.extent, w.input)):
             continue
         dead = w.dead_taps
-        if dead <= 0:
+        if dead is None or dead <= 0:
             continue  # larger than the input, but every tap reads it somewhere
         what = (f"{layer.op} '{layer.name}' has a {dims(w.extent)} window on a {dims(w.input)} "
                 f"input (padded {dims(w.padded)})")

@@ -457,3 +457,11 @@ def test_prm501_group_norm_of_several_channels_per_group_as_exported_keeps_the_b
     y = ob.conv(b, x, 64, 64, 3, pad=1, scope="/block/conv")
     b.output(torchscript_group_norm(b, y, 64, 8, 64, "/block/norm"))
     assert onnx_file(tmp_path, b) == []
+
+
+def test_prm505_a_hostile_kernel_length_is_not_walked(tmp_path):
+    b, x = builder([1, 1, 4])
+    w = b.init("conv.weight", [1, 1, 1 << 20], fill=None)
+    b.output(b.node("Conv", [x, w], name="/conv/Conv", kernel_shape=[1 << 20],
+                    pads=[1 << 20, 1 << 20]))
+    assert "PRM505" not in codes(onnx_file(tmp_path, b))
