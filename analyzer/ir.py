@@ -111,11 +111,12 @@ def one_line(text: str) -> str:
     """Text safe to print on one line: control characters escaped.
 
     Names in hostile files can hold newlines or escape sequences; a
-    message must never break a line-oriented output or a terminal.
+    message must never break a line-oriented output or a terminal
+    (analyzer/escape.py says what is made safe and why).
     """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    from .escape import text as visible
+
+    return visible(text)
 
 
 class LoadError(Exception):

@@ -26,7 +26,7 @@ def test_onnx_finding_names_its_node_once():
 
 def test_multi_line_and_control_characters_stay_on_one_line():
     line = plain(findings_text.line(finding(message="a\nb\x1b[31m c")))
-    assert "\n" not in line and "\x1b" not in line and line.endswith("a b\\x1b[31m c")
+    assert "\n" not in line and "\x1b" not in line and line.endswith("a\\nb\\x1b[31m c")
 
 
 def test_summary_counts_findings_by_severity_and_files():

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..ir import one_line
+from .. import escape
 from ..results import FileReport
 from ..rule import Finding
 
@@ -17,7 +17,7 @@ COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
 def where(finding: Finding) -> str:
-    out = finding.path
+    out = escape.text(finding.path)
     if finding.line is not None:
         out += f":{finding.line}"
         if finding.column is not None:
@@ -27,9 +27,9 @@ def where(finding: Finding) -> str:
 
 def line(finding: Finding) -> str:
     """One finding on one line; ONNX findings name their node."""
-    message = one_line(" ".join(finding.message.split()))
+    message = escape.message(finding.message)
     if finding.line is None and finding.node_index is not None:
-        name = finding.node_name or finding.layer
+        name = escape.name(finding.node_name or finding.layer)
         named = name is not None and f"'{name}'" in message
         message += f" (node {finding.node_index})" if named else f" (node {finding.node_index} '{name}')"
     severity = click.style(f"[{finding.severity}]", fg=COLOURS.get(finding.severity))
@@ -66,4 +66,4 @@ def render(reports: list[FileReport], quiet: bool = False, show_statistics: bool
         lines.extend(statistics(findings))
     if not quiet:
         lines.append(summary(reports, findings))
-    return "\n".join(lines)
+    return escape.log_lines("\n".join(lines))

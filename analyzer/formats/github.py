@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from ..baseline import repo_path
+from ..escape import workflow_data as escape_data
+from ..escape import workflow_property as escape_property
 from ..results import FileReport
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
-
-
-def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def render(reports: list[FileReport], *, rules: list[dict], version: str, **_options) -> str:

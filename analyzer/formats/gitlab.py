@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from .. import escape
 from ..baseline import occurrence_ids, repo_path
 from ..results import FileReport
 
@@ -19,14 +20,14 @@ def render(reports: list[FileReport], *, rules: list[dict], version: str, **_opt
     for report in reports:
         path = repo_path(report.path)
         for f, ident in occurrence_ids(report):
-            where = f" (layer {f.layer})" if f.layer else ""
+            where = f" (layer {escape.name(f.layer)})" if f.layer else ""
             issues.append({
                 "type": "issue",
-                "description": f"{f.code} {f.rule}: {f.message}{where}",
+                "description": f"{f.code} {f.rule}: {escape.message(f.message)}{where}",
                 "check_name": f.code,
                 "fingerprint": hashlib.md5(ident.encode("utf-8"),
                                            usedforsecurity=False).hexdigest(),
                 "severity": SEVERITIES.get(f.severity, "major"),
                 "location": {"path": path, "lines": {"begin": f.line or 1}},
             })
-    return json.dumps(issues, indent=2) + "\n"
+    return escape.json_log(json.dumps(issues, indent=2)) + "\n"

@@ -15,6 +15,7 @@ import html
 import math
 from typing import Any
 
+from .. import escape
 from ..ir import format_shape
 from ..modules import Row, max_depth, rows
 from ..results import FileReport
@@ -49,7 +50,7 @@ svg text{font:11.5px system-ui,-apple-system,Segoe UI,Roboto,sans-serif;fill:#1d
 
 def esc(value: Any) -> str:
     """Text a model controls, safe in element content and attribute values."""
-    return html.escape(str(value), quote=True)
+    return html.escape(escape.text(value), quote=True)
 
 
 def num(value: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import __version__
+from .. import __version__, escape
 from ..results import FileReport
 from ..rule import Finding
 
@@ -78,4 +78,4 @@ def render(reports: list[FileReport], **_: Any) -> str:
     that took 5 s on a 50,000-layer report. Parses to the same document."""
     out: list[str] = []
     _write(document(reports), 0, "", out)
-    return "".join(out)
+    return escape.json_log("".join(out))

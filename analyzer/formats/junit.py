@@ -1,7 +1,8 @@
 """JUnit XML: a testsuite per file, a failing testcase per finding.
 
 A file without findings gets one passing testcase so CI lists it as
-checked. Built with xml.etree so every name and message is escaped.
+checked. Built with xml.etree, which escapes markup; escape.xml makes every name
+and message one line of text that XML 1.0 allows.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..baseline import repo_path
+from ..escape import xml
 from ..results import FileReport
 
 
@@ -17,9 +19,9 @@ def _where(f) -> str:
     if f.line is not None:
         parts.append(f"line {f.line}" + (f", column {f.column}" if f.column is not None else ""))
     if f.node_index is not None:
-        parts.append(f"node {f.node_index}" + (f" ({f.node_name})" if f.node_name else ""))
+        parts.append(f"node {f.node_index}" + (f" ({xml(f.node_name)})" if f.node_name else ""))
     if f.layer:
-        parts.append(f"layer {f.layer}")
+        parts.append(f"layer {xml(f.layer)}")
     return "; ".join(parts)
 
 
@@ -27,21 +29,22 @@ def render(reports: list[FileReport], *, rules: list[dict], version: str, **_opt
     root = ET.Element("testsuites", name="paramlint")
     total = failures = 0
     for report in reports:
-        path = repo_path(report.path)
+        path = xml(repo_path(report.path))
         suite = ET.SubElement(root, "testsuite", name=path)
         findings = report.findings
         if not findings:
             ET.SubElement(suite, "testcase", name="paramlint", classname=path, file=path)
         for f in findings:
-            name = f"{f.code} {f.rule}" + (f" {f.layer}" if f.layer else "")
+            name = xml(f"{f.code} {f.rule}" + (f" {f.layer}" if f.layer else ""))
             attrs = {"name": name, "classname": path, "file": path}
             if f.line is not None:
                 attrs["line"] = str(f.line)
             case = ET.SubElement(suite, "testcase", **attrs)
-            failure = ET.SubElement(case, "failure", message=f.message, type=f.code)
+            message = xml(f.message)
+            failure = ET.SubElement(case, "failure", message=message, type=xml(f.code))
             where = _where(f)
             failure.text = (f"{path}: {where}: " if where else f"{path}: ") + \
-                f"{f.code} [{f.severity}] {f.message}"
+                f"{xml(f.code)} [{f.severity}] {message}"
         tests = max(len(findings), 1)
         suite.set("tests", str(tests))
         suite.set("failures", str(len(findings)))

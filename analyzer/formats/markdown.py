@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import escape
 from ..baseline import repo_path
 from ..ir import format_shape
 from ..modules import Row, max_depth, rows
@@ -31,17 +32,18 @@ ICONS = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 
 
 def cell(value: Any) -> str:
-    """A table cell: escaped pipes, no line breaks."""
-    text = str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """A table cell: one line, inert (escape.markdown)."""
+    return escape.markdown(value, escape.NAME_LIMIT)
 
 
 def inline(value: Any) -> str:
-    """Text inside a list item or heading: Markdown's active characters escaped."""
-    text = str(value).replace("\r", " ").replace("\n", " ")
-    for ch in "\\`*_[]<>|":
-        text = text.replace(ch, "\\" + ch)
-    return text
+    """Text inside a list item or heading: one line, inert (escape.markdown)."""
+    return escape.markdown(value)
+
+
+def code(value: Any) -> str:
+    """Text shown as code: visible escapes, no backtick to close the span early."""
+    return "`" + escape.text(value).replace("`", "'") + "`"
 
 
 def count(value: Any) -> str:
@@ -94,7 +96,7 @@ def _findings(report: FileReport, per_rule: int | None = None) -> list[str]:
             continue
         where = []
         if f.layer:
-            where.append(f"`{f.layer.replace('`', '')}`")
+            where.append(code(f.layer))
         if f.line is not None:
             where.append(f"line {f.line}")
         elif f.node_index is not None:
@@ -128,7 +130,7 @@ def render_one(report: FileReport, depth: int | None = None, show_all: bool = Fa
     doc = report.document or {}
     path = repo_path(report.path)
     name = doc.get("name") or path
-    lines = [f"## {inline(name)}", "", f"`{path.replace('`', '')}` · {doc.get('format', '?')}"]
+    lines = [f"## {inline(name)}", "", f"{code(path)} · {inline(doc.get('format', '?'))}"]
     if doc.get("error"):
         lines += ["", f"**Could not be loaded:** {inline(doc['error'])}"]
     totals = doc.get("totals") or {}
@@ -168,7 +170,7 @@ def _document(reports: list[FileReport], version: str, note: str | None, **how: 
     n = sum(len(r.findings) for r in reports)
     lines += ["", f"<sub>paramlint {version}: {len(reports)} model(s), "
                   f"{n} finding(s).</sub>"]
-    return "\n".join(lines) + "\n"
+    return escape.log_lines("\n".join(lines)) + "\n"
 
 
 def render(reports: list[FileReport], *, rules: list[dict], version: str,

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from .. import escape
 from ..ir import format_shape
 from ..modules import Row, rows, shorten
 from ..results import FileReport
@@ -91,13 +92,13 @@ def compute_lines(totals: dict[str, Any]) -> list[str]:
 
 def render_model(report: FileReport, depth: int | None = None, show_all: bool = False) -> list[str]:
     doc = report.document
-    title = f"{doc.get('name')}  ({doc.get('path')}, {doc.get('format')})"
+    title = f"{escape.name(doc.get('name'))}  ({escape.text(doc.get('path'))}, {doc.get('format')})"
     out = [click.style(title, bold=True)]
     if doc.get("error"):
         out.append("  could not be loaded; see the finding below")
         return out
     for inp in doc.get("inputs", []):
-        out.append(f"  input {inp['name']}: {format_shape(inp['shape'])}")
+        out.append(f"  input {escape.name(inp['name'])}: {format_shape(inp['shape'])}")
     if depth is not None:
         out.append(f"  modules rolled up to depth {depth}")
     totals = doc.get("totals") or {}
@@ -105,7 +106,7 @@ def render_model(report: FileReport, depth: int | None = None, show_all: bool = 
     out.extend(_header(COLUMNS))
     for row in table:
         out.append(_row([
-            row.path, row.op, format_shape(row.output_shape), num(row.params),
+            escape.text(row.path), escape.text(row.op), format_shape(row.output_shape), num(row.params),
             share(row.params, totals.get("params")), macs_cell(row),
             share(row.macs, totals.get("macs")),
         ], COLUMNS))
@@ -123,7 +124,7 @@ def render_model(report: FileReport, depth: int | None = None, show_all: bool = 
             s = row.sharing
             # A per-token or recurrent layer has no fully connected figure: blank, not unknown.
             dense = "" if s["dense_equivalent"] is None and s["unshared"] is not None else num(s["dense_equivalent"])
-            out.append(_row([row.path, num(s["shared"]), num(s["unshared"]),
+            out.append(_row([escape.text(row.path), num(s["shared"]), num(s["unshared"]),
                              dense, num(s["savings"]),
                              ratio(s["factor"]) if s.get("factor") is not None else ""],
                             SHARING_COLUMNS))
@@ -135,7 +136,8 @@ def render_model(report: FileReport, depth: int | None = None, show_all: bool = 
         out.append(f"{label + ':':<{label_width + 1}} {num(totals.get(key)):>15}")
     out.extend(compute_lines(totals))
     for tie in doc.get("ties", []):
-        out.append(f"  tied: {tie['name']} ({num(tie['elements'])}) read by {', '.join(tie['layers'])}")
+        readers = ", ".join(escape.name(r) for r in tie["layers"])
+        out.append(f"  tied: {escape.name(tie['name'])} ({num(tie['elements'])}) read by {readers}")
     merged = doc.get("merged_constants", [])
     if merged:
         out.append(f"  merged constants (counted once per reader, not ties): {len(merged)}")
@@ -168,4 +170,4 @@ def render(reports: list[FileReport], quiet: bool = False, depth: int | None = N
         blocks.append("\n".join(lines))
     findings = [f for r in reports for f in r.findings]
     blocks.append(findings_text.summary(reports, findings))
-    return "\n\n".join(blocks)
+    return escape.log_lines("\n\n".join(blocks))

@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+from .. import escape
 from ..baseline import occurrence_ids, repo_path
 from ..results import FileReport
 
@@ -73,7 +74,7 @@ def render(reports: list[FileReport], *, rules: list[dict], version: str, **_opt
                 "ruleId": finding.code,
                 "ruleIndex": index[finding.code],
                 "level": LEVELS.get(finding.severity, "warning"),
-                "message": {"text": finding.message},
+                "message": {"text": escape.message(finding.message)},
                 "locations": [location],
                 "partialFingerprints": {
                     FINGERPRINT_KEY: hashlib.sha256(ident.encode("utf-8")).hexdigest()},
@@ -94,4 +95,4 @@ def render(reports: list[FileReport], *, rules: list[dict], version: str, **_opt
             "results": results,
         }],
     }
-    return json.dumps(log, indent=2) + "\n"
+    return escape.json_log(json.dumps(log, indent=2)) + "\n"
