@@ -41,7 +41,7 @@ def inline(value: Any) -> str:
     return escape.markdown(value)
 
 
-def code(value: Any) -> str:
+def code_span(value: Any) -> str:
     """Text shown as code: visible escapes, no backtick to close the span early."""
     return "`" + escape.text(value).replace("`", "'") + "`"
 
@@ -96,7 +96,7 @@ def _findings(report: FileReport, per_rule: int | None = None) -> list[str]:
             continue
         where = []
         if f.layer:
-            where.append(code(f.layer))
+            where.append(code_span(f.layer))
         if f.line is not None:
             where.append(f"line {f.line}")
         elif f.node_index is not None:
@@ -105,9 +105,9 @@ def _findings(report: FileReport, per_rule: int | None = None) -> list[str]:
         icon = ICONS.get(f.severity, "")
         out.append(f"- {icon} **{f.code}** {f.rule}{loc}: {inline(f.message)}")
     if per_rule is not None:
-        for code, n in shown.items():
+        for rule_code, n in shown.items():
             if n > per_rule:
-                out.append(f"- … and {n - per_rule} more **{code}** findings "
+                out.append(f"- … and {n - per_rule} more **{rule_code}** findings "
                            f"(`paramlint check` lists them all)")
     return out
 
@@ -130,7 +130,7 @@ def render_one(report: FileReport, depth: int | None = None, show_all: bool = Fa
     doc = report.document or {}
     path = repo_path(report.path)
     name = doc.get("name") or path
-    lines = [f"## {inline(name)}", "", f"{code(path)} · {inline(doc.get('format', '?'))}"]
+    lines = [f"## {inline(name)}", "", f"{code_span(path)} · {inline(doc.get('format', '?'))}"]
     if doc.get("error"):
         lines += ["", f"**Could not be loaded:** {inline(doc['error'])}"]
     totals = doc.get("totals") or {}
