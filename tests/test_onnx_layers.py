@@ -142,8 +142,11 @@ def test_lstm_has_units_and_sequence_length_and_its_w_r_b(tmp_path):
     lstm = m.layer("/lstm/LSTM")
     assert lstm.op == "lstm"
     assert lstm.attrs["units"] == hid and lstm.attrs["sequence_length"] == seq
-    assert lstm.weights == ["W", "R", "B"]  # the initial state is not a parameter
-    assert _params(m, "/lstm/LSTM") == 4 * hid * inp + 4 * hid * hid + 8 * hid
+    # the initial state is a derived buffer (counting.md): counted, never trainable
+    assert lstm.weights == ["W", "R", "B", "h0"] and not m.weights["h0"].trainable
+    layer = count(m).layers["/lstm/LSTM"]
+    assert layer.trainable == 4 * hid * inp + 4 * hid * hid + 8 * hid
+    assert layer.non_trainable == batch * hid
     s = count(m).layers["/lstm/LSTM"].sharing
     assert s.unshared == seq * (4 * hid * inp + 4 * hid * hid + 8 * hid)
 

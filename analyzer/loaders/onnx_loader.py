@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 from ..ir import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
 from . import onnx_ops as ops
+from .onnx_derived import QUANT_OPS, Derived
 from .onnx_modules import model_name, module_path
 from .onnx_graph import MAX_ELEMENTS, Constants, Flat, FlatNode, GraphError, flatten, inline_functions
 from .onnx_shapes import declared_dim_params, elements, infer, invented_dim_params, text
@@ -128,6 +129,7 @@ class _Builder:
         self.path = path
         self.flat = flat
         self.consts = Constants(flat)
+        self.derived = Derived(self.consts)
         self.shapes = flat.shapes
         self.shape_error = shape_error
         self.diagnostics: list[Diagnostic] = []
@@ -194,10 +196,16 @@ class _Builder:
                 data.append(x)
                 continue
             role = dynamic.get(k) or ops.role(op, k)
-            if op in ops.MATMUL_LIKE and role == ops.DATA:
+            promoted = op in ops.MATMUL_LIKE and role == ops.DATA
+            if promoted:
                 role = ops.WEIGHT
             if role == ops.AUX:
                 continue
+            kind = None
+            if role == ops.DATA or promoted:
+                kind = self.derived.kind(fn, k, x, promoted)
+                if kind == "quant":
+                    role = ops.BUFFER
             if role == ops.DATA:
                 n = self.consts.tensor_elements(x)
                 if n is None:
@@ -206,7 +214,7 @@ class _Builder:
                         n = 1
                 if n is not None and n <= 1:
                     continue  # a literal (epsilon, GELU's 0.5), not a parameter
-            reads.append((x, k, role != ops.BUFFER))
+            reads.append((x, k, role != ops.BUFFER and kind is None))
         return data, reads
 
     # ---- weights
@@ -265,7 +273,10 @@ class _Builder:
                 role_name = ROLE_NAMES.get(fn.op_type, {}).get(pos, "operand")
                 if extra_outputs is not None and pos == 2 and fn.op_type == "MatMul":
                     role_name = "bias"
+                quantised = fn.op_type in QUANT_OPS or self.derived.through_dequant(tensor)
                 for root, chain_trainable in self.consts.roots(tensor).items():
+                    if not quantised and self.derived.integer(root):
+                        continue  # shape/index computation, a mask: never a parameter
                     name = self.add_root(root, trainable_role and chain_trainable, layer.name, fn)
                     if name is not None:
                         root_uses.append((name, trainable_role and chain_trainable, role_name))
@@ -318,8 +329,6 @@ class _Builder:
         candidates = list(self.flat.initializers)
         candidates += [o for fn in self.flat.nodes if fn.op_type == "Constant"
                        for o in fn.outputs if o]
-        from onnx import TensorProto
-
         for root in candidates:
             if root in self.weights or root in used or self.consts.is_string(root):
                 continue
@@ -330,8 +339,8 @@ class _Builder:
             n = elements(shape)
             if not n or (root not in self.flat.initializers and n <= 1):
                 continue
-            if self.consts.dtype(root) in (TensorProto.INT64,):
-                continue  # an unread shape/axes/index list: not a weight
+            if self.derived.integer(root):
+                continue  # an unread shape/axes/index list or mask: not a weight
             self.weights[root] = Weight(root, shape, True, self.consts.root_uniform(root),
                                         ops.DTYPES.get(self.consts.dtype(root)))
 

@@ -38,9 +38,10 @@ ROLES: dict[str, dict[int, str]] = {
     "SimplifiedLayerNormalization": {1: WEIGHT},
     "SkipLayerNormalization": {2: WEIGHT, 3: WEIGHT, 4: WEIGHT},
     "SkipSimplifiedLayerNormalization": {2: WEIGHT},
-    "LSTM": {1: WEIGHT, 2: WEIGHT, 3: WEIGHT, 4: AUX, 5: AUX, 6: AUX, 7: WEIGHT},
-    "GRU": {1: WEIGHT, 2: WEIGHT, 3: WEIGHT, 4: AUX, 5: AUX},
-    "RNN": {1: WEIGHT, 2: WEIGHT, 3: WEIGHT, 4: AUX, 5: AUX},
+    # initial states: derived buffers (counting.md), non-trainable
+    "LSTM": {1: WEIGHT, 2: WEIGHT, 3: WEIGHT, 4: AUX, 5: BUFFER, 6: BUFFER, 7: WEIGHT},
+    "GRU": {1: WEIGHT, 2: WEIGHT, 3: WEIGHT, 4: AUX, 5: BUFFER},
+    "RNN": {1: WEIGHT, 2: WEIGHT, 3: WEIGHT, 4: AUX, 5: BUFFER},
     "PRelu": {1: WEIGHT},
     "Gather": {1: AUX},
     "GatherElements": {1: AUX},
