@@ -127,9 +127,35 @@ def _rows(report: FileReport | None) -> list[dict[str, Any]]:
     return [r for r in report.document.get("layers", []) if _counted(r)]
 
 
+def same_shape(a, b) -> bool:
+    """Equal where both are known: an unknown (None) or symbolic ("batch")
+    dimension on one side is not a change of the model."""
+    if a is None or b is None:
+        return True
+    if len(a) != len(b):
+        return False
+    return all(x == y or not isinstance(x, int) or not isinstance(y, int) for x, y in zip(a, b))
+
+
 def _changed(pair: Pair) -> bool:
+    """A figure or shape that differs where both sides know it: one
+    exporter's unknown is not the model's change."""
     old, new = pair.old, pair.new
-    return any(old.get(k) != new.get(k) for k in (*FIGURES, "output_shape", "input_shape"))
+    return (any(old.get(k) != new.get(k) for k in FIGURES
+                if old.get(k) is not None and new.get(k) is not None)
+            or not all(same_shape(old.get(k), new.get(k)) for k in ("output_shape", "input_shape")))
+
+
+def label(change: "LayerChange") -> str:
+    """How a changed layer is shown: its module path when it has one (an
+    exporter's node names say little), else its name; a renamed layer as
+    ``old => new``."""
+    old, new = change.old, change.new
+    if old is not None and new is not None:
+        a, b = old.get("module") or old["name"], new.get("module") or new["name"]
+        return b if a == b else f"{a} => {b}"
+    row = new or old
+    return row.get("module") or row["name"]
 
 
 def diff_reports(old: FileReport | None, new: FileReport | None, *, path: str | None = None,
@@ -158,6 +184,8 @@ def diff_reports(old: FileReport | None, new: FileReport | None, *, path: str | 
             result.unchanged += 1
             result.unchanged_params += pair.new.get("params") or 0
     result.modules = _module_changes(old, new, depth)
+    if exporter and not result.layers:
+        result.modules = []  # every change is the exporter's, named in the notes
     result.findings = _finding_changes(old, new, pairs)
     return result
 
@@ -286,7 +314,8 @@ def _exporter_differences(pairs: list[Pair], old, new, notes: list[str]) -> set[
         notes.append(
             f"exporter difference: the {other} file folds {len(norms)} batch normalizations into "
             f"the convolutions before them ({removed:,} norm params gone, {added:,} conv bias params "
-            f"added; the TorchScript exporter folds them in eval mode, the dynamo exporter keeps them)")
+            f"added: both torch exporters fold them when exporting in eval mode, "
+            f"training=TrainingMode.PRESERVE keeps them)")
     renamed = sum(1 for p in pairs if p.how in ("module", "structure"))
     if renamed:
         how = Counter(p.how for p in pairs if p.how in ("module", "structure"))
@@ -345,7 +374,7 @@ def over_budget(diff: ModelDiff, budgets: dict[str, Budget]) -> list[str]:
             continue
         grew = sorted((c for c in diff.layers if (c.delta(key) or 0) > 0),
                       key=lambda c: -(c.delta(key) or 0))
-        culprits = ", ".join(f"{c.name} {c.delta(key):+,}" for c in grew[:3])
+        culprits = ", ".join(f"{label(c)} {c.delta(key):+,}" for c in grew[:3])
         pct = diff.percent(key)
         lines.append(f"{labels.get(key, key)} grew by {delta:+,}"
                      + (f" ({pct:+.1f}%)" if pct is not None else "")

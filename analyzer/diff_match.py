@@ -10,7 +10,7 @@ Three passes, each on what the previous ones left:
 2. the same module path and op (``layer1.0.conv1``), where that pair is
    unique on both sides;
 3. structure: the remaining layers of each side, in graph order, aligned by
-   a signature (op, params, output shape) as ``difflib`` aligns lines; an
+   a signature (op, params) as ``difflib`` aligns lines; an
    aligned block of equal length whose ops agree pairs up as changed
    layers (a resized layer keeps its place in the graph).
 
@@ -39,8 +39,9 @@ class Pair:
 
 
 def _signature(row: Row) -> tuple:
-    shape = row.get("output_shape")
-    return (row.get("op"), row.get("params"), tuple(shape) if isinstance(shape, list) else None)
+    """What a layer is, whatever it is called. Shapes are left out: one
+    exporter's unknown or symbolic dimension is the other's number."""
+    return (row.get("op"), row.get("params"))
 
 
 def _unique(rows: list[Row], key) -> dict[Any, Row]:

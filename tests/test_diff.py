@@ -280,3 +280,53 @@ def test_hostile_layer_names_break_no_output(tmp_path):
         out = run(old, new, "-f", fmt).output
         assert "\x1b" not in out
         assert not any(line.startswith("::error") for line in out.splitlines()), fmt
+
+
+# -- real exports ------------------------------------------------------------
+
+EXPORTS = FIXTURES / "exports" / "torchvision"
+DIFF_FIXTURES = FIXTURES / "diff"
+
+
+def diff_json(old: Path, new: Path, *args: str) -> dict:
+    (model,) = json.loads(run(old, new, "-f", "json", *args).output)["models"]
+    return model
+
+
+def test_resnet18_to_resnet50_trainable_change_equals_torchs():
+    truth = json.loads((DIFF_FIXTURES / "truth.json").read_text())
+    model = diff_json(DIFF_FIXTURES / "resnet18.bn.ts.onnx", DIFF_FIXTURES / "resnet50.bn.ts.onnx")
+    expected = truth["resnet50"]["trainable"] - truth["resnet18"]["trainable"]
+    assert expected == 13_867_520
+    assert model["totals"]["trainable"]["delta"] == expected
+    assert model["totals"]["non_trainable"]["delta"] == (truth["resnet50"]["bn_running_stats"]
+                                                          - truth["resnet18"]["bn_running_stats"])
+
+
+def test_resnet18_to_resnet50_module_table_shows_where():
+    model = diff_json(DIFF_FIXTURES / "resnet18.bn.ts.onnx", DIFF_FIXTURES / "resnet50.bn.ts.onnx")
+    modules = {m["module"]: m["delta"]["params"] for m in model["modules"]}
+    assert set(modules) == {"layer1", "layer2", "layer3", "layer4", "fc"}
+    # fc: 2048*1000+1000 - (512*1000+1000)
+    assert modules["fc"] == 1_536_000
+    assert sum(modules.values()) == model["totals"]["params"]["delta"]
+    # layers are shown by module path, not the exporter's node names
+    assert any(row["module"] == "layer1.0.conv3" and row["status"] == "added" for row in model["layers"])
+
+
+def test_folded_batch_norms_are_named_as_an_exporter_difference():
+    model = diff_json(DIFF_FIXTURES / "resnet18.bn.ts.onnx", EXPORTS / "resnet18.ts.onnx")
+    assert model["layers"] == [] and model["modules"] == []
+    (note,) = [n for n in model["notes"] if "batch normalizations" in n]
+    assert "20 batch normalizations" in note
+
+
+@pytest.mark.parametrize("name", ["alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2",
+                                  "squeezenet1_0", "googlenet", "densenet121", "efficientnet_b0",
+                                  "convnext_tiny", "resnext50_32x4d", "shufflenet_v2_x1_0"])
+def test_torchscript_and_dynamo_exports_of_one_model_diff_empty(name):
+    model = diff_json(EXPORTS / f"{name}.ts.onnx", EXPORTS / f"{name}.dynamo.onnx")
+    assert model["layers"] == [], [row["name"] for row in model["layers"]][:5]
+    assert model["totals"]["params"]["delta"] == 0
+    assert model["unchanged_layers"] > 0
+    assert any("renamed" in note for note in model["notes"])

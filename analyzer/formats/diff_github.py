@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from ..diff import ModelDiff
+from ..diff import ModelDiff, label
 from .github import escape_data, escape_property
 
 
@@ -43,7 +43,7 @@ def render(diffs: list[ModelDiff], **_options) -> str:
                 props.append(f"line={loc['line']}")
             props.append(f"title={escape_property('paramlint diff: layer ' + c.status)}")
             before = c.figure("params", "old") if c.old else 0
-            message = (f"{c.name}: {c.status}, params {before:,} -> {c.figure('params', 'new'):,} "
+            message = (f"{label(c)}: {c.status}, params {before:,} -> {c.figure('params', 'new'):,} "
                        f"({grew:+,})")
             lines.append(f"::{level} {','.join(props)}::{escape_data(message)}")
         for f in diff.findings:

@@ -7,7 +7,7 @@ fits.
 
 from __future__ import annotations
 
-from ..diff import ModelDiff
+from ..diff import ModelDiff, label, same_shape
 from ..ir import format_shape
 from .diff_text import LABELS, num, percent, signed
 from .markdown import cell, inline
@@ -42,12 +42,11 @@ def _layers(diff: ModelDiff, most: int) -> list[str]:
         if id(c) not in keep:
             continue
         row = c.new or c.old
-        name = c.name if not (c.old and c.new and c.old["name"] != c.new["name"]) \
-            else f"{c.old['name']} → {c.new['name']}"
+        name = label(c).replace(" => ", " → ")
         old_shape = format_shape(c.old.get("output_shape")) if c.old else ""
         new_shape = format_shape(c.new.get("output_shape")) if c.new else ""
         shape = new_shape or old_shape
-        if c.old and c.new and old_shape != new_shape:
+        if c.old and c.new and not same_shape(c.old.get("output_shape"), c.new.get("output_shape")):
             shape = f"{old_shape} → {new_shape}"
         out.append(f"| {ICONS[c.status]} | `{cell(name).replace('`', '')}` | {cell(row.get('op'))} | "
                    f"{num(c.figure('params', 'old')) if c.old else '–'} | "

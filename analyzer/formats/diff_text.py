@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from ..diff import ModelDiff
+from ..diff import ModelDiff, label, same_shape
 from ..ir import format_shape, one_line
 
 LABELS = {"params": "params", "trainable": "trainable", "non_trainable": "non-trainable",
@@ -74,11 +74,9 @@ def layer_lines(diff: ModelDiff) -> list[str]:
         old_shape = format_shape(c.old.get("output_shape")) if c.old else ""
         new_shape = format_shape(c.new.get("output_shape")) if c.new else ""
         shape = new_shape or old_shape
-        if c.old and c.new and old_shape != new_shape:
+        if c.old and c.new and not same_shape(c.old.get("output_shape"), c.new.get("output_shape")):
             shape = f"{old_shape} -> {new_shape}"
-        name = shorten(c.name)
-        if c.old and c.new and c.old["name"] != c.new["name"]:
-            name = shorten(f"{c.old['name']} => {c.new['name']}")
+        name = shorten(label(c))
         before = num(c.figure("params", "old")) if c.old else "-"
         after = num(c.figure("params", "new")) if c.new else "-"
         d = c.delta("params")
