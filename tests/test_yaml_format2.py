@@ -152,6 +152,14 @@ def test_qk_norm(tmp_path, norm, scope, expected):
     assert p - base == expected
 
 
+def test_relative_position_bias_table(tmp_path):
+    # T5: 32 buckets, one learned bias per head; Swin-T stage 1: (2*7-1)^2 offsets, 3 heads
+    base = attention(tmp_path, "heads: 8, bias: false")[0]
+    assert attention(tmp_path, "heads: 8, bias: false, relative_bias: 32")[0] - base == 32 * 8
+    swin = attention(tmp_path, "heads: 3, bias: true, relative_bias: 169", shape=(49, 96))[0]
+    assert swin == 4 * (96 * 96 + 96) + 169 * 3
+
+
 def test_attention_without_output_projection(tmp_path):
     p, out, _ = attention(tmp_path, "heads: 8, out_proj: false, bias: false")
     assert p == 3 * 512 * 512 and out == (10, 512)

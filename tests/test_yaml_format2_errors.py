@@ -23,6 +23,7 @@ def two(layer: str, input_shape: str = "[10, 64]") -> str:
     ("{type: attention, heads: 4, qk_nrom: rmsnorm}", "qk_nrom", "qk_norm"),
     ("{type: attention, heads: 4, out_projection: false}", "out_projection", "out_proj"),
     ("{type: attention, head: 4}", "head", "heads"),
+    ("{type: attention, heads: 4, relative_bais: 32}", "relative_bais", "relative_bias"),
     ("{type: mlp, hiden: 32}", "hiden", "hidden"),
     ("{type: gated_mlp, hidden: 32, activaton: silu}", "activaton", "activation"),
     ("{type: gated_mlp, hidden: 32, fuse: true}", "fuse", "fused"),

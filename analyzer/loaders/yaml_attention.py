@@ -12,7 +12,7 @@ MACs need for ``Q*K^T`` and ``A*V``.
 from __future__ import annotations
 
 from ..ir import format_shape
-from .yaml_fields import REQUIRED, Ctx, Field, boolean, one_of, pos_int
+from .yaml_fields import REQUIRED, Ctx, Field, boolean, nonneg_int, one_of, pos_int
 from .yaml_spatial import Result
 from .yaml_tokens import projection
 
@@ -28,6 +28,7 @@ FIELDS: dict[str, Field] = {
     "out_dim": Field(pos_int, None),        # None: D
     "qk_norm": Field(one_of("none", "rmsnorm", "layernorm"), "none"),
     "qk_norm_scope": Field(one_of("head", "all"), "head"),
+    "relative_bias": Field(nonneg_int, 0),  # rows of a learned [rows, heads] bias table
     "causal": Field(boolean, False),        # count-neutral
     "rope": Field(boolean, False),          # count-neutral: rotary tables are derived
 }
@@ -67,6 +68,8 @@ def attention(ctx: Ctx) -> Result:
         weights = (projection("q_", q_units, width, qkv_bias) + projection("k_", kv_units, kv_width, qkv_bias)
                    + projection("v_", kv_units, kv_width, qkv_bias))
     weights += _qk_norm(v["qk_norm"], v["qk_norm_scope"], head_dim, q_units, kv_units)
+    if v["relative_bias"]:  # T5's buckets, Swin's (2W-1)^2 offsets: one bias per head each
+        weights.append(("relative_bias", (v["relative_bias"], heads), True))
     if v["out_proj"]:
         out = v["out_dim"] or width
         weights += projection("out_", out, q_units, out_bias)

@@ -94,6 +94,12 @@ def any_int(ctx: Ctx, key: str, value: Any) -> int:
     return value
 
 
+def nonneg_int(ctx: Ctx, key: str, value: Any) -> int:
+    if not is_int(value) or value < 0:
+        raise ctx.bad(key, "a non-negative integer", value)
+    return value
+
+
 def boolean(ctx: Ctx, key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ctx.bad(key, "true or false", value)

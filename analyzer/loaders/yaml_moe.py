@@ -14,7 +14,7 @@ from math import prod
 from typing import Callable, Mapping
 
 from ..ir import format_shape
-from .yaml_fields import REQUIRED, Ctx, Field, boolean, check_fields, did_you_mean, is_int, pos_int, show
+from .yaml_fields import REQUIRED, Ctx, Field, boolean, check_fields, did_you_mean, nonneg_int, pos_int, show
 from .yaml_source import MarkedMap, MarkedSeq
 from .yaml_spatial import LayerType, Result
 from .yaml_tokens import features, positions, projection
@@ -33,17 +33,11 @@ def _experts_field(ctx: Ctx, key: str, value) -> list:
     raise ctx.bad(key, "a layer (a mapping with a 'type') or a list of layers", value)
 
 
-def _count(ctx: Ctx, key: str, value) -> int:
-    if not is_int(value) or value < 0:
-        raise ctx.bad(key, "a non-negative integer", value)
-    return value
-
-
 FIELDS: dict[str, Field] = {
     "experts": Field(pos_int, REQUIRED),
     "top_k": Field(pos_int, REQUIRED),
     "expert": Field(_experts_field, REQUIRED),
-    "shared_experts": Field(_count, 0),
+    "shared_experts": Field(nonneg_int, 0),
     "router_bias": Field(boolean, False),
 }
 
