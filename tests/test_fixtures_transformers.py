@@ -150,3 +150,30 @@ def test_check_passes_on_every_transformer_fixture(name):
     result = _cli("check", FIXTURES / name)
     assert result.exit_code == 0, result.output
     assert "PRM301" not in result.output and "PRM302" not in result.output
+
+
+# ------------------------------------------------------------ against a real export
+
+VIT_EXPORTS = FIXTURES / "exports" / "torchvision"
+
+
+def _vit_truth() -> int:
+    import json
+
+    return json.loads((VIT_EXPORTS / "vit_b_16.truth.json").read_text(encoding="utf-8"))["params"]["trainable"]
+
+
+def test_vit_yaml_equals_torchvisions_own_count():
+    assert _vit_truth() == count(fixture("vit-b16.yaml")).totals.params == 86_567_656
+
+
+def test_vit_yaml_equals_the_dynamo_exports_report_params_and_macs():
+    from paramlint.engine import load_model
+    from paramlint.macs import compute
+
+    yaml_model = fixture("vit-b16.yaml")
+    onnx_model = load_model(str(VIT_EXPORTS / "vit_b_16.dynamo.onnx"))
+    assert not onnx_model.failed
+    assert count(onnx_model).totals.trainable == count(yaml_model).totals.params
+    # the same 17.56 G from two independent descriptions of one network
+    assert compute(onnx_model).total == compute(yaml_model).total == 17_563_828_224
