@@ -167,12 +167,13 @@ def test_vit_yaml_equals_torchvisions_own_count():
     assert _vit_truth() == count(fixture("vit-b16.yaml")).totals.params == 86_567_656
 
 
-def test_vit_yaml_equals_the_dynamo_exports_report_params_and_macs():
+@pytest.mark.parametrize("exporter", ["ts", "dynamo"])
+def test_vit_yaml_equals_the_exports_report_params_and_macs(exporter):
     from paramlint.engine import load_model
     from paramlint.macs import compute
 
     yaml_model = fixture("vit-b16.yaml")
-    onnx_model = load_model(str(VIT_EXPORTS / "vit_b_16.dynamo.onnx"))
+    onnx_model = load_model(str(VIT_EXPORTS / f"vit_b_16.{exporter}.onnx"))
     assert not onnx_model.failed
     assert count(onnx_model).totals.trainable == count(yaml_model).totals.params
     # the same 17.56 G from two independent descriptions of one network
