@@ -323,7 +323,8 @@ def test_folded_batch_norms_are_named_as_an_exporter_difference():
 
 @pytest.mark.parametrize("name", ["alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2",
                                   "squeezenet1_0", "googlenet", "densenet121", "efficientnet_b0",
-                                  "convnext_tiny", "resnext50_32x4d", "shufflenet_v2_x1_0"])
+                                  "convnext_tiny", "resnext50_32x4d", "shufflenet_v2_x1_0",
+                                  "vit_b_16"])
 def test_torchscript_and_dynamo_exports_of_one_model_diff_empty(name):
     model = diff_json(EXPORTS / f"{name}.ts.onnx", EXPORTS / f"{name}.dynamo.onnx")
     assert model["layers"] == [], [row["name"] for row in model["layers"]][:5]
