@@ -278,7 +278,9 @@ def diff(paths, base, output_format, max_increase, max_macs_increase, depth, fai
 def rule_metadata(rules) -> list[dict]:
     """Plain data about rules for formats that describe them (SARIF)."""
     return [{"code": r.code, "name": r.name, "severity": r.severity, "summary": r.summary,
-             "doc": r.doc, "help_uri": None} for r in rules]
+             "doc": r.doc, "help_uri": None, "example": r.example,
+             "options": [{"name": o.name, "default": o.default, "help": o.help} for o in r.options]}
+            for r in rules]
 
 
 @main.command(name="rules")

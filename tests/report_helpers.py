@@ -82,5 +82,6 @@ def all_rules() -> list[Rule]:
 
 
 def rules_meta() -> list[dict[str, Any]]:
-    return [{"code": r.code, "name": r.name, "severity": r.severity, "summary": r.summary,
-             "doc": r.doc, "help_uri": None} for r in all_rules()]
+    from paramlint.cli import rule_metadata
+
+    return rule_metadata(all_rules())
