@@ -145,6 +145,13 @@ def test_text_report_prints_active_params_only_for_a_mixture_of_experts():
     assert "Active params" not in _cli("report", FIXTURES / "llama2-7b.yaml").output
 
 
+def test_markdown_and_html_show_active_params_of_a_mixture_of_experts():
+    assert "| Active per token | 12,879,925,248 |" in _cli("report", "-f", "markdown",
+                                                         FIXTURES / "mixtral-8x7b.yaml").output
+    assert "12,879,925,248 active per token" in _cli("report", "-f", "html", FIXTURES / "mixtral-8x7b.yaml").output
+    assert "active per token" not in _cli("report", "-f", "html", FIXTURES / "gpt2.yaml").output
+
+
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_check_passes_on_every_transformer_fixture(name):
     result = _cli("check", FIXTURES / name)

@@ -203,9 +203,11 @@ def _table(table: list[Row]) -> str:
 def _cards(totals: dict[str, Any]) -> str:
     at_least = "≥ " if totals.get("macs_lower_bound") else ""
     what_if = totals.get("weight_bytes_at") or {}
+    active = totals.get("active_params")
+    per_token = f", {num(active)} active per token" if active not in (None, totals.get("params")) else ""
     cards = [
         ("Parameters", num(totals.get("params")),
-         f"{num(totals.get('trainable'))} trainable"),
+         f"{num(totals.get('trainable'))} trainable{per_token}"),
         ("MACs", at_least + human(totals.get("macs")),
          f"FLOPs {at_least}{human(totals.get('flops'))}"),
         ("Weight memory", human(totals.get("weight_bytes"), "B"),
