@@ -498,16 +498,21 @@ class _Builder:
         """K, the dimension a matrix product contracts (for its MACs)."""
         b_pos = 3 if op_type in ("QLinearMatMul", "QGemm") else 1
         ins = fn.inputs
-        a = self.const_shape(ins[0]) if ins and ins[0] else None
-        b = self.const_shape(ins[b_pos]) if len(ins) > b_pos and ins[b_pos] else None
-        if op_type in ("Gemm", "QGemm") or raw.get("transA") or raw.get("transB"):
+        shapes = self.shapes
+        # the inferred shape first: const_shape walks a constant's roots
+        a = shapes.get(ins[0]) if ins and ins[0] else None
+        gemm = op_type in ("Gemm", "QGemm") or raw.get("transA") or raw.get("transB")
+        if gemm:
             k = (a[0] if raw.get("transA") else a[-1]) if a and len(a) == 2 else None
-            if not isinstance(k, int) and b and len(b) == 2:
-                k = b[-1] if raw.get("transB") else b[0]
         else:
             k = a[-1] if a else None
-            if not isinstance(k, int) and b and len(b) >= 2:
-                k = b[-2]
+        if isinstance(k, int):
+            return k
+        b = self.const_shape(ins[b_pos]) if len(ins) > b_pos and ins[b_pos] else None
+        if gemm:
+            k = (b[-1] if raw.get("transB") else b[0]) if b and len(b) == 2 else None
+        else:
+            k = b[-2] if b and len(b) >= 2 else None
         return k if isinstance(k, int) else None
 
     def clip_bounds(self, fn: FlatNode, raw: dict[str, Any]) -> tuple[float | None, float | None]:
