@@ -26,6 +26,7 @@ PUBLISHED = {
     "bert-base.yaml": 109_482_240,
     "mixtral-8x7b.yaml": 46_702_792_704,
     "vit-b16.yaml": 86_567_656,
+    "t5-small.yaml": 60_506_624,  # transformers' T5ForConditionalGeneration(T5Config()).num_parameters()
 }
 
 
@@ -51,6 +52,16 @@ def test_gpt2_head_tied_to_the_token_embedding_is_counted_once():
     assert model.layer("lm_head").weights == ["wte.table"]
 
 
+def test_t5_one_table_read_by_encoder_decoder_and_head():
+    model = fixture("t5-small.yaml")
+    (tie,) = count(model).ties
+    assert tie.layers == ["shared", "decoder_embed", "lm_head"]
+    assert count(model).totals.tied_savings == 2 * 32_128 * 512
+    cross = model.layer("decoder.4.cross_attention")
+    assert cross.inputs == ["decoder.4.norm_2", "encoder_norm"]
+    assert (cross.attrs["q_len"], cross.attrs["kv_len"]) == (128, 512)
+
+
 def test_mixtral_active_params_per_token():
     totals = count(fixture("mixtral-8x7b.yaml")).totals
     assert totals.active_params == 12_879_925_248
@@ -58,7 +69,7 @@ def test_mixtral_active_params_per_token():
     assert totals.params - totals.active_params == 32 * 6 * 3 * 4096 * 14336
 
 
-@pytest.mark.parametrize("name", ["llama2-7b.yaml", "gpt2.yaml", "bert-base.yaml", "vit-b16.yaml"])
+@pytest.mark.parametrize("name", ["llama2-7b.yaml", "gpt2.yaml", "bert-base.yaml", "vit-b16.yaml", "t5-small.yaml"])
 def test_active_params_equal_params_without_experts(name):
     totals = count(fixture(name)).totals
     assert totals.active_params == totals.params
