@@ -80,7 +80,7 @@ def test_dense_on_a_map_in_format_2_says_flatten_or_tokens(tmp_path):
 
 
 @pytest.mark.parametrize("layer, message", [
-    ("{type: attention, heads: 6}", "the input width 64 is not divisible by heads (6); give 'head_dim'"),
+    ("{type: attention, heads: 6}", "the input width 64 (D of [T, D]) is not divisible by heads (6); give 'head_dim'"),
     ("{type: attention, heads: 4, kv_heads: 3}", "heads (4) must be a multiple of kv_heads (3)"),
     ("{type: attention, heads: 4, out_proj: false, out_dim: 32}", "'out_proj' is false"),
     ("{type: mlp, hidden: 32, fused: true}", "this MLP is not gated"),

@@ -53,7 +53,7 @@ def attention(ctx: Ctx) -> Result:
     head_dim = v["head_dim"]
     if head_dim is None:
         if width % heads:
-            raise ctx.error(f"the input width {width} is not divisible by heads ({heads}); "
+            raise ctx.error(f"the input width {width} (D of [T, D]) is not divisible by heads ({heads}); "
                             "give 'head_dim'", "heads")
         head_dim = width // heads
     qkv_bias = v["bias"] if v["qkv_bias"] is None else v["qkv_bias"]
