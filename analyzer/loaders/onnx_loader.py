@@ -554,7 +554,7 @@ class _Builder:
                 layer.attrs["channels_last"] = True
 
     def unknown_ops(self) -> None:
-        """Diagnostics for unknown ops and layers whose output shape is unknown."""
+        """Diagnostics for ops onnx has no schema for (their parameters are a guess)."""
         from onnx import defs
 
         schemas: dict[tuple[str, str], bool] = {}  # (op_type, domain) -> known
@@ -578,10 +578,9 @@ class _Builder:
                     what += " and its output shape is unknown"
                 self.diag(f"layer '{layer.name}' uses unknown op {layer.source_op}: {what}",
                           layer.name, fn)
-            elif layer.output_shape is None and layer.outputs and self.shape_error is None \
-                    and not self.consts.constant_node(fn):
-                self.diag(f"layer '{layer.name}' ({layer.source_op}): output shape unknown",
-                          layer.name, fn)
+            # An unknown output shape alone is not a finding (issue 9): it
+            # matters only where it leaves a figure out, and counting (a
+            # conv's sharing figures) and MACs say so at that layer.
 
 
 def _unique_names(layers: list[Layer]) -> None:
