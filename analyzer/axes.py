@@ -120,7 +120,9 @@ def _take(factors: list, dims: list) -> tuple[list, int]:
     used = 0
     for d in dims:
         if d == 1:
-            groups.append(())
+            one = used < len(factors) and factors[used][1] == 1
+            groups.append((factors[used],) if one else ())
+            used += one
             continue
         if used >= len(factors):
             break
@@ -151,6 +153,10 @@ def _take(factors: list, dims: list) -> tuple[list, int]:
             break
         if rest is not None:
             factors[k] = rest
+        else:
+            while k < len(factors) and factors[k][1] == 1 and factors[k][0] == CHANNEL:
+                acc.append(factors[k])
+                k += 1
         groups.append(tuple(acc))
         used = k
     return groups, used
@@ -160,7 +166,9 @@ def _regroup(axes: Axes, shape) -> Axes | None:
     """Axes of a reshape of ``axes`` to ``shape`` (see the module doc)."""
     if shape is None:
         return None
-    factors = [f for a in axes for f in a.parts if f[1] != 1]
+    # Size-1 factors carry nothing, except a channel: a 1-channel image
+    # flattened is still channels x positions.
+    factors = [f for a in axes for f in a.parts if f[1] != 1 or f[0] in (CHANNEL, BATCH)]
     dims = list(shape)
     head, used = _take(factors, dims)
     factors, dims = factors[used:], dims[len(head):]
@@ -170,7 +178,11 @@ def _regroup(axes: Axes, shape) -> Axes | None:
     tail = [g[::-1] for g in tail_rev[::-1]]
     middle = dims[: len(dims) - len(tail)]
     real = [d for d in middle if d != 1]
-    if len(real) == 1 and factors:
+    if not real and all(f[1] == 1 for f in factors):
+        mid = [() for _ in middle]
+        if mid and factors:
+            mid[0] = tuple(factors)
+    elif len(real) == 1 and factors:
         mid = [tuple(factors) if d != 1 else () for d in middle]
     elif len(factors) == 1 and real:
         mid = [((factors[0][0], d),) if d != 1 else () for d in middle]
@@ -407,7 +419,7 @@ def contracted(model: Model, layer: Layer) -> Axis | None:
     if axes is None or not axes:
         return None
     if not model.batch_dim and not layer.attrs.get("last_axis"):  # YAML format 1: a dense flattens its input
-        return Axis(tuple(f for a in axes for f in a.parts if f[1] != 1))
+        return Axis(tuple(f for a in axes for f in a.parts if f[1] != 1 or f[0] == CHANNEL))
     if (layer.attrs.get("onnx") or {}).get("transA") and len(axes) == 2:
         return axes[0]
     return axes[-1]

@@ -164,7 +164,54 @@ def infer(model: Any) -> tuple[Any, str | None]:
         if error is not None or not _fill_same_shape(inferred):
             break
         inferred, error = _run(inferred)
+    for _ in range(FOLD_ROUNDS):
+        if error is not None or not _fold_shape_arithmetic(inferred):
+            break
     return inferred, error
+
+
+#: Each round of shape folding resolves one more level of "a shape computed
+#: from a shape computed from..." (TorchScript's Swin: pad, then reshape by
+#: the padded size); each costs one more inference.
+FOLD_ROUNDS = 2
+
+
+def _unknown(shape: Shape | None) -> bool:
+    return shape is None or any(d is None or (isinstance(d, str) and d.startswith("unk__"))
+                                for d in shape)
+
+
+def _fold_shape_arithmetic(inferred: Any) -> bool:
+    """Shapes that onnx's data propagation missed (onnx_shapefold), written
+    into ``inferred``'s value_info; its nodes stay as they are. True when
+    some shape was found."""
+    g = inferred.graph
+    shapes = graph_shapes(g)
+    if not any(_unknown(shapes.get(o)) for n in g.node for o in n.output if o):
+        return False
+    from .onnx_shapefold import fold
+
+    folded = fold(inferred, shapes)
+    if folded is None:
+        return False
+    again, error = _run(folded)
+    if error is not None:
+        return False
+    found = False
+    better = graph_shapes(again.graph)
+    infos = {vi.name: vi for vi in again.graph.value_info}
+    mine = {vi.name: vi for vi in g.value_info}
+    for name, shape in better.items():
+        if shape is None or _unknown(shape) or not _unknown(shapes.get(name)) or name not in infos:
+            continue
+        if name in mine:
+            mine[name].CopyFrom(infos[name])
+        elif name not in {o.name for o in g.output}:
+            g.value_info.add().CopyFrom(infos[name])
+        else:
+            continue
+        found = True
+    return found
 
 
 def graph_shapes(graph: Any, rename: Any = None,

@@ -1,0 +1,170 @@
+"""Shape arithmetic that onnx's data propagation does not follow.
+
+TorchScript writes ``x.chunk(2, dim=1)`` (ShuffleNetV2) and Swin's window
+reshapes as ``Shape -> Gather -> Add -> Div -> Mul -> Slice``; onnx's
+``data_prop`` stops at ``Div``, so every tensor downstream loses its shape
+and every conv its sharing figures. Here the small integer tensors such
+chains compute are evaluated from the shapes inference did find, a copy of
+the graph gets them as ``Constant`` nodes, inference runs on the copy, and
+the shapes it finds are written back into the model the loader reads (whose
+nodes stay as the file has them).
+
+One pass over the nodes, numpy on tensors of at most ``MAX_VALUES``
+elements; nothing runs when no ``Shape``/``Size`` node feeds an unknown
+shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+MAX_VALUES = 64
+_INT_TYPES = {2: np.uint8, 3: np.int8, 5: np.int16, 6: np.int32, 7: np.int64, 12: np.uint32,
+              13: np.uint64, 1: np.float32, 11: np.float64, 9: np.bool_}
+
+
+def _attr(node: Any, name: str, default: Any = None) -> Any:
+    for a in node.attribute:
+        if a.name == name:
+            if a.type == 2:
+                return a.i
+            if a.type == 7:
+                return list(a.ints)
+            if a.type == 4:
+                return a.t
+    return default
+
+
+def _eval(node: Any, ins: list, shapes: dict) -> Any:
+    """numpy value of a node's first output, or None."""
+    op = node.op_type
+    if op == "Shape":
+        dims = shapes.get(node.input[0])
+        if dims is None or not all(isinstance(d, int) for d in dims):
+            return None
+        start, end = _attr(node, "start", 0), _attr(node, "end", None)
+        return np.array(dims[start:end], dtype=np.int64)
+    if op == "Size":
+        dims = shapes.get(node.input[0])
+        if dims is None or not all(isinstance(d, int) for d in dims):
+            return None
+        return np.array(int(np.prod(dims)), dtype=np.int64)
+    if op == "Constant":
+        t = _attr(node, "value")
+        if t is None:
+            return None
+        from onnx import numpy_helper
+
+        return numpy_helper.to_array(t) if t.data_type in _INT_TYPES else None
+    if not ins or ins[0] is None:
+        return None
+    x = ins[0]
+    if op in ("Identity", "Floor", "Ceil", "Neg", "Abs", "Sqrt"):
+        fn = {"Identity": lambda v: v, "Floor": np.floor, "Ceil": np.ceil, "Neg": np.negative,
+              "Abs": np.abs, "Sqrt": np.sqrt}[op]
+        return fn(x)
+    if op == "Cast":
+        to = _INT_TYPES.get(_attr(node, "to", 7))
+        return None if to is None else x.astype(to)
+    if op in ("Add", "Sub", "Mul", "Div", "Mod", "Min", "Max", "Equal"):
+        if len(ins) != 2 or ins[1] is None:
+            return None
+        a, b = ins
+        if op == "Div":
+            if np.issubdtype(a.dtype, np.integer):
+                return np.trunc(a / b).astype(a.dtype) if np.all(b != 0) else None
+            return a / b
+        return {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Mod": np.mod,
+                "Min": np.minimum, "Max": np.maximum, "Equal": np.equal}[op](a, b)
+    if op == "Gather":
+        if len(ins) != 2 or ins[1] is None:
+            return None
+        return np.take(x, ins[1], axis=_attr(node, "axis", 0))
+    if op == "Concat":
+        if any(v is None for v in ins):
+            return None
+        return np.concatenate([np.atleast_1d(v) for v in ins], axis=_attr(node, "axis", 0))
+    if op in ("Unsqueeze", "Squeeze"):
+        axes = _attr(node, "axes") if len(ins) < 2 else (None if ins[1] is None else list(ins[1]))
+        if op == "Unsqueeze":
+            if axes is None:
+                return None
+            out = x
+            for a in sorted(int(a) % (x.ndim + len(axes)) for a in axes):
+                out = np.expand_dims(out, a)
+            return out
+        return np.squeeze(x) if axes is None else np.squeeze(x, axis=tuple(int(a) for a in axes))
+    if op == "Reshape" and len(ins) == 2 and ins[1] is not None:
+        target = [int(d) for d in ins[1]]
+        target = [x.shape[i] if d == 0 and not _attr(node, "allowzero", 0) else d
+                  for i, d in enumerate(target)]
+        return x.reshape(target)
+    if op == "Transpose":
+        return np.transpose(x, _attr(node, "perm"))
+    if op == "ConstantOfShape":
+        t = _attr(node, "value")
+        from onnx import numpy_helper
+
+        fill = numpy_helper.to_array(t).reshape(-1)[0] if t is not None else np.float32(0)
+        return np.full([int(d) for d in x], fill) if int(np.prod(x)) <= MAX_VALUES else None
+    if op == "Range" and len(ins) == 3 and all(v is not None for v in ins):
+        return np.arange(ins[0], ins[1], ins[2])
+    if op == "Expand" and len(ins) == 2 and ins[1] is not None:
+        return x * np.ones([int(d) for d in ins[1]], dtype=x.dtype)
+    if op == "Where" and len(ins) == 3 and all(v is not None for v in ins):
+        return np.where(ins[0], ins[1], ins[2])
+    if op in ("Less", "Greater", "LessOrEqual", "GreaterOrEqual") and len(ins) == 2 \
+            and ins[1] is not None:
+        return {"Less": np.less, "Greater": np.greater, "LessOrEqual": np.less_equal,
+                "GreaterOrEqual": np.greater_equal}[op](x, ins[1])
+    if op == "Not":
+        return np.logical_not(x)
+    if op == "Slice" and len(ins) >= 3 and all(v is not None for v in ins[1:]):
+        starts, ends = ins[1], ins[2]
+        axes = ins[3] if len(ins) > 3 else np.arange(len(starts))
+        steps = ins[4] if len(ins) > 4 else np.ones(len(starts), dtype=np.int64)
+        index = [slice(None)] * x.ndim
+        for s, e, a, st in zip(starts, ends, axes, steps):
+            index[int(a)] = slice(int(s), int(e), int(st))
+        return x[tuple(index)]
+    return None
+
+
+def fold(model: Any, shapes: dict) -> Any | None:
+    """A copy of ``model`` (top-level graph) with evaluable shape arithmetic
+    replaced by Constants, or None when there is none to fold."""
+    g = model.graph
+    if not any(n.op_type in ("Shape", "Size") for n in g.node):
+        return None
+    from onnx import helper, numpy_helper
+
+    values: dict[str, Any] = {}
+    for t in g.initializer:
+        if t.data_type in (6, 7) and len(t.dims) <= 1 and (t.raw_data or t.int64_data or t.int32_data):
+            values[t.name] = numpy_helper.to_array(t)
+    replaced: dict[int, Any] = {}
+    for i, n in enumerate(g.node):
+        if n.domain not in ("", "ai.onnx") or len(n.output) != 1:
+            continue
+        try:
+            v = _eval(n, [values.get(x) if x else None for x in n.input], shapes)
+        except Exception:
+            v = None
+        if v is None or np.size(v) > MAX_VALUES:
+            continue
+        values[n.output[0]] = np.asarray(v)
+        if n.op_type != "Constant":
+            replaced[i] = n
+    if not replaced:
+        return None
+    from onnx import ModelProto
+
+    copy = ModelProto()
+    copy.CopyFrom(model)
+    for i, n in replaced.items():
+        out = n.output[0]
+        copy.graph.node[i].CopyFrom(helper.make_node(
+            "Constant", [], [out], name=n.name, value=numpy_helper.from_array(values[out])))
+    return copy
