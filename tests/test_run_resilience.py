@@ -196,10 +196,23 @@ def test_a_missing_path_is_a_load_error_for_that_path(tmp_path):
 # ------------------------------------------------------------------ Ctrl-C
 
 
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default disposition.
+
+    A process started with SIGINT ignored (``nohup``, a shell's background
+    job, some CI runners) passes SIG_IGN on to its children, and Python
+    then installs no KeyboardInterrupt handler: the test's Ctrl-C would do
+    nothing. A terminal user's paramlint starts with the default, so that
+    is what the test gives it, however the test itself was started.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupted_run(work: Path, delay: float, baseline: Path, cache: Path) -> subprocess.CompletedProcess:
     proc = subprocess.Popen([sys.executable, "-m", "paramlint", "check", "--write-baseline", str(baseline),
                              "--jobs", "2", "--cache-dir", str(cache), "."], cwd=work, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                            start_new_session=True, preexec_fn=_default_sigint)
     time.sleep(delay)
     try:
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
