@@ -11,10 +11,8 @@ Which layer needs which facts (loaders must provide them; a missing one
 makes that layer's MACs ``None``, with a reason, and the total a stated
 lower bound, never a silent 0):
 
-=====================  ======================================================  =========================================
-IR ``op``              MACs                                                    needs
-=====================  ======================================================  =========================================
-conv1d/2d/3d,          ``N * prod(S_out) * Cout * (Cin/g) * prod(k)``          ``input_shape``, ``output_shape``,
+=====================  ======================================================  ==================================IR ``op``              MACs                                                    needs
+=====================  ======================================================  ==================================conv1d/2d/3d,          ``N * prod(S_out) * Cout * (Cin/g) * prod(k)``          ``input_shape``, ``output_shape``,
 depthwise_conv2d,                                                              ``attrs["kernel"]`` (tuple),
 locally_connected2d                                                            ``attrs["groups"]`` (default 1),
                                                                                ``attrs["channels_last"]`` (optional)
@@ -38,10 +36,16 @@ mlp, gated_mlp (YAML)  ``T * ((1 or 2) * D * hidden + hidden * out)``          `
                                                                                out_features, gated
 moe (YAML)             ``T * (D * experts + (top_k + shared) * expert)``       ``attrs``: positions, in_features, experts,
                        (the router, then only the routed experts)              top_k, shared_experts, expert_macs
+separable_conv1d/2d    ``N * prod(S_out) * Cin * m * (prod(k) + Cout)``        conv's, ``attrs["depth_multiplier"]`` (m)
+(Keras)                (depthwise, then pointwise)
 anything else          0 (norms, activations, pools, reshapes, lookups...)     nothing
 unknown op (a custom   ``None``: cannot be known                               -
 domain's op)
-=====================  ======================================================  =========================================
+=====================  ======================================================  ==================================
+A layer with ``attrs["macs_unknown"]`` (a reason) has unknown MACs: a
+loader's custom or unknown layer whose computation it cannot tell.
+``attrs["batch_first"]`` marks a recurrent input laid out ``[N, T, F]``
+(Keras).
 
 ``N`` is the batch: a symbolic (or unknown) leading dimension of an ONNX
 shape counts as 1 (counting.md); any other symbolic dimension (a sequence
@@ -196,6 +200,24 @@ def conv_transpose_macs(layer: Layer, model: Model) -> Result:
     return batch * positions * cin * (cout // groups) * k, None
 
 
+def separable_conv_macs(layer: Layer, model: Model) -> Result:
+    """A depthwise convolution (multiplier m) then a 1x1 convolution to the filters."""
+    last = bool(layer.attrs.get("channels_last"))
+    src = _map(layer.input_shape, model.batch_dim, last)
+    dst = _map(layer.output_shape, model.batch_dim, last)
+    if src is None:
+        return _unknown_shape(layer, "input")
+    if dst is None:
+        return _unknown_shape(layer, "output")
+    k = _kernel(layer)
+    if k is None:
+        return None, "its kernel size is unknown"
+    mult = layer.attrs.get("depth_multiplier") or 1
+    batch, cin, _ = src
+    _, cout, positions = dst
+    return batch * positions * cin * mult * (k + cout), None
+
+
 def dense_macs(layer: Layer, model: Model) -> Result:
     """rows x units x F = every output element is one dot product of length F."""
     f = layer.attrs.get("in_features")
@@ -285,7 +307,7 @@ def recurrent_macs(layer: Layer, model: Model) -> Result:
     if model.batch_dim:  # ONNX: [T, B, F], or [B, T, F] with layout 1
         features = shape[-1]
         if len(shape) == 3:
-            layout = (layer.attrs.get("onnx") or {}).get("layout", 0)
+            layout = 1 if layer.attrs.get("batch_first") else (layer.attrs.get("onnx") or {}).get("layout", 0)
             batch = _batch(shape[0] if layout else shape[1])
     elif layer.attrs.get("last_axis"):  # YAML format 2: [T, F]
         features = shape[-1]
@@ -348,6 +370,8 @@ def moe_macs(layer: Layer, model: Model) -> Result:
 MAC_FUNCTIONS: dict[str, Callable[[Layer, Model], Result]] = {
     **{op: conv_macs for op in CONV},
     **{op: conv_transpose_macs for op in CONV_T},
+    "separable_conv1d": separable_conv_macs,
+    "separable_conv2d": separable_conv_macs,
     "dense": dense_macs,
     "matmul": matmul_macs,
     "matmulinteger": matmul_macs,
@@ -379,6 +403,11 @@ def compute(model: Model) -> Macs:
     functions = MAC_FUNCTIONS
     for layer in model.layers:
         fn = functions.get(layer.op)
+        why_unknown = layer.attrs.get("macs_unknown")
+        if why_unknown:  # a loader that cannot tell what the layer computes says so
+            layers[layer.name] = None
+            unknown[layer.name] = str(why_unknown)
+            continue
         if fn is None:
             if _custom_unknown(layer, model) and layer.op not in functions:
                 layers[layer.name] = None

@@ -210,3 +210,21 @@ def test_claims_by_content():
     assert not claims_json("layer.json", b'{"class_name": "Dense", "config": {}}')
     assert claims_keras("m.keras", (HERE / "sequential_cnn.keras").read_bytes()[:100])
     assert not claims_keras("m.keras", b"garbage")
+
+
+def test_recurrent_and_separable_macs_by_hand():
+    rnn = compute(load(str(HERE / "text_rnn.json"))).layers
+    assert rnn["lstm"] == 20 * 4 * 24 * (32 + 24)  # T x gates x units x (F + units), batch first
+    assert rnn["bigru"] == 20 * 2 * 3 * 16 * (24 + 16)
+    assert rnn["gru_v1"] == 20 * 3 * 8 * (32 + 8)
+    model = load(str(HERE / "sequential_cnn.json"))
+    [sep] = [layer for layer in model.layers if layer.op == "separable_conv2d"]
+    assert sep.input_shape == ("batch", 16, 16, 16)
+    assert compute(model).layers[sep.name] == 16 * 16 * 16 * (3 * 3 + 32)  # depthwise + pointwise
+
+
+def test_unknown_layer_makes_macs_a_lower_bound(tmp_path):
+    data = json.loads((HERE / "flatten_head.json").read_text())
+    data["config"]["layers"][2]["class_name"] = "MyPool"
+    macs = compute(load(write(tmp_path, data)))
+    assert macs.lower_bound and "MyPool" in macs.unknown["pool1"]

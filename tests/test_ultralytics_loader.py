@@ -193,3 +193,8 @@ def test_no_dense_on_spatial_finding_on_yolo():
     for stem in STEMS:
         found, _ = run_rules(load(str(HERE / f"{stem}.yaml"), "n"), rules, Settings())
         assert found == []
+
+
+def test_unknown_module_makes_macs_a_lower_bound(tmp_path):
+    macs = compute(load(write(tmp_path, SMALL)))
+    assert macs.lower_bound and "MyBlock" in macs.unknown["model.1"]

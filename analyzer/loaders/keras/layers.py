@@ -171,7 +171,8 @@ def _recurrent(cls: str) -> Callable:
         need(x, 2, cls)
         units = int(cfg["units"])
         weights = _recurrent_weights(cls, cfg, known(x[1], "input feature size"))
-        attrs = {"units": units, "sequence_length": x[0], "gates": _GATES[cls], "bias": bool(cfg.get("use_bias", True))}
+        attrs = {"units": units, "sequence_length": x[0], "gates": _GATES[cls], "batch_first": True,
+                 "bias": bool(cfg.get("use_bias", True))}
         return Out(_rnn_shapes(cfg, x, units, 2 if cls == "LSTM" else 1), weights, attrs, _RNN_OPS[cls])
 
     return infer
@@ -194,6 +195,7 @@ def _bidirectional(cfg: dict, ins: list[Shape]) -> Out:
     width = 2 * units if merge == "concat" else units
     out = (x[0], width) if icfg.get("return_sequences") else (width,)
     attrs = {"units": units, "sequence_length": x[0], "gates": _GATES[cls], "direction": "bidirectional",
+             "batch_first": True,
              "bias": bool(icfg.get("use_bias", True))}
     return Out([out], weights, attrs, _RNN_OPS[cls])
 
@@ -228,7 +230,9 @@ def _mha(cfg: dict, ins: list[Shape]) -> Out:
     weights.append(("attention_output/kernel", (heads, vd, out_dim), True))
     if bias:
         weights.append(("attention_output/bias", (out_dim,), True))
-    return Out([(*q[:-1], out_dim)], weights, {"heads": heads, "key_dim": kd}, "attention")
+    return Out([(*q[:-1], out_dim)], weights, {"heads": heads, "key_dim": kd,
+                                               "macs_unknown": "MultiHeadAttention's MACs are not computed"},
+               "attention")
 
 
 CLASSES: dict[str, Callable[[dict, list[Shape]], Out]] = {

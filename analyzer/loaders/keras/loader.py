@@ -248,7 +248,8 @@ class _Builder:
                 if _batch(shape) is None:
                     break
                 shapes.append(_batch(shape))
-            out = Out(shapes or [None], [], {}, cls.lower())
+            out = Out(shapes or [None], [], {} if operation else {"macs_unknown": f"{cls} is not known to paramlint"},
+                      cls.lower())
         else:
             out.shapes = [(BATCH, *s) for s in out.shapes]
         weight_names = []

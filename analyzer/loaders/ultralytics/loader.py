@@ -285,7 +285,8 @@ class _Builder:
     def _unknown(self, p: str, m: str, xs: list[str], row: MarkedSeq) -> str:
         """Not counted, said as such; its output keeps its input's shape, as parse_model assumes."""
         g = self.graph
-        out = g.add(p, "unknown", m, xs, g.shapes[xs[0]], p, attrs={"args": _show(list(row[3]))})[0]
+        out = g.add(p, "unknown", m, xs, g.shapes[xs[0]], p, attrs={"args": _show(list(row[3])),
+                                                            "macs_unknown": f"module {m} is not known to paramlint"})[0]
         self.diagnostics.append(Diagnostic(
             "unknown-layer",
             f"{p}: unknown Ultralytics module '{m}': its parameters are not counted, and its output is "
