@@ -140,6 +140,8 @@ class _Builder:
             if len(g.layers) > MAX_LAYERS:
                 raise self.fail(f"the model expands to more than {MAX_LAYERS:,} layers", mark)
         name = os.path.splitext(os.path.basename(self.path))[0]
+        if self.scale_used and not self.scale:  # "yolov8" read at scale n is YOLOv8n
+            name += self.scale_used
         return Model(path=self.path, format="ultralytics", name=name,
                      inputs=[TensorInfo("images", g.shapes["images"])], layers=g.layers,
                      weights=g.weights, batch_dim=False, diagnostics=self.diagnostics, shapes=g.shapes)
