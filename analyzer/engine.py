@@ -53,7 +53,10 @@ def identify(path: str) -> loaders.Loader:
     can be read but no loader claims it.
     """
     if not os.path.lexists(path):
-        raise LoadError("no such file", Location(path))
+        loader = loaders.standing_in(path)
+        if loader is None:
+            raise LoadError("no such file", Location(path))
+        return loader
     if not loaders.candidates(path):
         raise LoadError(f"no loader for files ending in {os.path.splitext(path)[1] or '(none)'!r}"
                         f" (paramlint reads {', '.join(loaders.suffixes())})", Location(path))

@@ -93,24 +93,6 @@ def test_layer_called_on_two_inputs_is_a_tie_counted_once():
     assert counts.totals.tied_savings == dense + conv
 
 
-def test_flatten_dense_head_over_7x7_map_is_prm301_with_pooled_cost():
-    model = load(str(HERE / "flatten_head.json"))
-    rules = [r for r in discover().rules if r.code == "PRM301"]
-    [finding], _ = run_rules(model, rules, Settings())
-    assert "'fc1'" in finding.message and "7x7" in finding.message
-    assert finding.extra["channels"] == 64
-    assert finding.extra["pooled_params"] == 64 * 256 + 256
-
-
-@pytest.mark.parametrize("name", ["vgg16", "resnet50", "mobilenet_v2", "convnext_tiny", "efficientnet_b0"])
-def test_no_prm301_where_dense_reads_pooled_or_per_position_features(name, tmp_path):
-    """VGG16 is the exception by design: its fc1 reads 7x7x512 (counting.md's example)."""
-    model = load(fixture(name, tmp_path))
-    rules = [r for r in discover().rules if r.code == "PRM301"]
-    found, _ = run_rules(model, rules, Settings())
-    assert [f.message.split("'")[1] for f in found] == (["fc1"] if name == "vgg16" else [])
-
-
 def test_vgg16_macs_are_torchvisions_published_15_47_g():
     macs = compute(load(str(HERE / "vgg16.json")))
     assert macs.total == 15_470_264_320 and not macs.lower_bound
@@ -228,3 +210,18 @@ def test_unknown_layer_makes_macs_a_lower_bound(tmp_path):
     data["config"]["layers"][2]["class_name"] = "MyPool"
     macs = compute(load(write(tmp_path, data)))
     assert macs.lower_bound and "MyPool" in macs.unknown["pool1"]
+
+
+def test_cli_check_claims_keras_configs_and_skips_other_json(tmp_path):
+    from click.testing import CliRunner
+
+    from paramlint.cli import main
+
+    (tmp_path / "package.json").write_text('{"name": "web", "version": "1.0.0"}')
+    (tmp_path / "truth.json").write_text((HERE / "truth.json").read_text())
+    for name in ("flatten_head.json", "shared_siamese.json", "sequential_cnn.keras"):
+        (tmp_path / name).write_bytes((HERE / name).read_bytes())
+    result = CliRunner().invoke(main, ["check", "--no-cache", str(tmp_path)])
+    assert "(3 files)" in result.output or "of 3 files" in result.output, result.output
+    assert "package.json" not in result.output and "truth.json" not in result.output
+    assert "flatten_head.json:1:" in result.output and "PRM301" in result.output

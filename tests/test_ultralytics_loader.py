@@ -198,3 +198,35 @@ def test_no_dense_on_spatial_finding_on_yolo():
 def test_unknown_module_makes_macs_a_lower_bound(tmp_path):
     macs = compute(load(write(tmp_path, SMALL)))
     assert macs.lower_bound and "MyBlock" in macs.unknown["model.1"]
+
+
+def test_claimed_by_content_and_other_yaml_is_not():
+    from paramlint.engine import identify
+
+    for stem in STEMS:
+        assert identify(str(HERE / f"{stem}.yaml")).name == "ultralytics"
+    repo = HERE.parent
+    assert identify(str(repo / "resnet18.yaml")).name == "paramlint-yaml"
+    assert identify(str(repo / "broken_syntax.yaml")).name == "paramlint-yaml"
+
+
+def test_broken_ultralytics_file_is_still_claimed_and_reported_with_line(tmp_path):
+    from paramlint.engine import analyze
+
+    path = write(tmp_path, SMALL.replace("[-1, 1, Conv, [32, 3, 2]]", "[-1, 1, Conv, [32, 3, 2]"))
+    [report] = analyze([path], Settings())
+    [finding] = [f for f in report.findings if f.code == "PRM001"]
+    assert finding.line == 6 and "YAML syntax error" in finding.message
+
+
+def test_cli_reports_a_scaled_name_from_the_unscaled_file(tmp_path):
+    from click.testing import CliRunner
+
+    from paramlint.cli import main
+
+    shutil.copy(HERE / "yolov8.yaml", tmp_path / "yolov8.yaml")
+    result = CliRunner().invoke(main, ["report", "--no-cache", "--format", "json", str(tmp_path / "yolov8s.yaml")])
+    assert result.exit_code == 0, result.output
+    [model] = json.loads(result.output)["models"]
+    assert model["name"] == "yolov8s" and model["format"] == "ultralytics"
+    assert model["totals"]["trainable"] == 11_166_544

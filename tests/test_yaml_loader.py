@@ -227,8 +227,13 @@ def test_inputs_as_string_or_list_and_multiple_model_inputs(tmp_path):
     assert model.layer("both").input_shape == (2, 6, 6)
 
 
-@pytest.mark.parametrize("fixture", ["resnet18.yaml", "mixtral-8x7b.yaml"])
-def test_loading_yaml_imports_neither_onnx_nor_numpy(fixture):
+HEAVY = ("onnx", "numpy", "torch", "ultralytics", "keras", "tensorflow", "h5py")
+
+
+@pytest.mark.parametrize("fixture", ["resnet18.yaml", "mixtral-8x7b.yaml", "ultralytics/yolo11.yaml",
+                                     "keras/vgg16.json", "keras/sequential_cnn.keras"])
+def test_loading_yaml_and_keras_imports_no_onnx_numpy_or_framework(fixture):
+    """Checked through the engine, claims included, in a fresh interpreter."""
     import subprocess
     import sys
 
@@ -237,7 +242,7 @@ def test_loading_yaml_imports_neither_onnx_nor_numpy(fixture):
         "from paramlint.engine import load_model\n"
         f"path = {str(FIXTURES / fixture)!r}\n"
         "assert not load_model(path).failed\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('onnx', 'numpy')))\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -43,6 +43,9 @@ class Loader:
     suffixes: tuple[str, ...]  # lower-case, with the dot
     claims: str  # "module:function", claims(path, head: bytes) -> bool
     load: str  # "module:function", load(path) -> Model
+    #: optional "module:function", stands_for(path) -> str | None: the file a
+    #: *missing* path is read from (Ultralytics reads yolov8n.yaml as yolov8.yaml)
+    stands_for: str | None = None
 
     def claims_file(self, path: str, head: bytes) -> bool:
         """Ask the loader. A predicate that raises (a bug, a module that does
@@ -61,8 +64,13 @@ class Loader:
 LOADERS: list[Loader] = [
     Loader("paramlint-yaml", "yaml", (".yaml", ".yml"),
            "paramlint.loaders.yaml_claim:claims", "paramlint.loaders.yaml_loader:load"),
+    Loader("ultralytics", "ultralytics", (".yaml", ".yml"),
+           "paramlint.loaders.ultralytics.claim:claims", "paramlint.loaders.ultralytics:load",
+           "paramlint.loaders.ultralytics.claim:stands_for"),
     Loader("onnx", "onnx", (".onnx",),
            "paramlint.loaders:any_file", "paramlint.loaders.onnx_loader:load"),
+    Loader("keras", "keras", (".json", ".keras"),
+           "paramlint.loaders.keras.claim:claims", "paramlint.loaders.keras:load"),
 ]
 
 _RESOLVED: dict[str, Any] = {}
@@ -102,6 +110,24 @@ def claim(path: str, head: bytes) -> Loader | None:
     """The first loader that claims the file, or None: not a model."""
     for loader in candidates(path):
         if loader.claims_file(path, head):
+            return loader
+    return None
+
+
+def standing_in(path: str) -> Loader | None:
+    """The loader that reads a missing ``path`` from another file it names, if one does."""
+    for loader in candidates(path):
+        if loader.stands_for is None:
+            continue
+        target = _resolve(loader.stands_for)(path)
+        if not target or not os.path.isfile(target):
+            continue
+        try:
+            with open(target, "rb") as handle:
+                head = handle.read(HEAD_BYTES)
+        except OSError:
+            continue
+        if loader.claims_file(target, head):
             return loader
     return None
 

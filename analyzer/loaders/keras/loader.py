@@ -17,7 +17,8 @@ from typing import Any
 
 from ...ir import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
 from .layers import CLASSES, Out, UnknownDim
-from .source import MODEL_CLASSES, Locator, read_config
+from .claim import MODEL_CLASSES
+from .source import Locator, read_config
 
 BATCH = "batch"
 MAX_LAYERS = 100_000

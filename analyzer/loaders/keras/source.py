@@ -18,23 +18,10 @@ from typing import Any
 
 from ...ir import LoadError, Location
 
+
 MAX_JSON_BYTES = 64 * 1024 * 1024
 MAX_ZIP_ENTRIES = 10_000
 CONFIG_MEMBER = "config.json"
-MODEL_CLASSES = ("Functional", "Sequential", "Model")
-_FIRST_CLASS = re.compile(rb'"class_name"\s*:\s*"([^"\\]{0,64})"')
-
-
-def claims_json(path: str, head: bytes) -> bool:
-    """A JSON file whose first ``class_name`` is a Keras model class, with a ``config``."""
-    found = _FIRST_CLASS.search(head)
-    return bool(found) and found.group(1).decode("ascii", "replace") in MODEL_CLASSES and b'"config"' in head
-
-
-def claims_keras(path: str, head: bytes) -> bool:
-    """A ``.keras`` file is a zip archive."""
-    return head.startswith(b"PK\x03\x04")
-
 
 def _vet(path: str) -> os.stat_result:
     try:

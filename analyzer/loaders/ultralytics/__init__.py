@@ -1,7 +1,22 @@
-"""Ultralytics YOLO model YAMLs (``yolov8.yaml``, ``yolo11.yaml``, ``yolo26.yaml`` and variants)."""
+"""Ultralytics YOLO model YAMLs (``yolov8.yaml``, ``yolo11.yaml``, ``yolo26.yaml`` and variants).
+
+The package imports nothing itself, so asking ``claim.claims`` about a file
+costs no YAML parser; ``load`` imports the loader on first use.
+"""
 
 from __future__ import annotations
 
-from .loader import load, scale_from_name, unified_path
+from typing import TYPE_CHECKING
 
-__all__ = ["load", "scale_from_name", "unified_path"]
+if TYPE_CHECKING:
+    from ...ir import Model
+
+
+def load(path: str, scale: str | None = None) -> "Model":
+    """Load an Ultralytics model YAML (see loader.load); raises only ``LoadError``."""
+    from .loader import load as _load
+
+    return _load(path, scale)
+
+
+__all__ = ["load"]

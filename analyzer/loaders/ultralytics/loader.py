@@ -19,31 +19,19 @@ from typing import Any
 from ...ir import Diagnostic, LoadError, Location, Model, TensorInfo
 from ..yaml_source import Mark, MarkedMap, MarkedSeq, YamlError, load_marked, read_text
 from . import modules as M
+from .claim import scale_from_name, unified_path
 from .graph import Graph
 
 IMGSZ = 640
 MAX_ROWS = 1_000
 MAX_LAYERS = 100_000
 MAX_REPEATS = 1_000
-SCALE_IN_NAME = re.compile(r"yolo(e-)?v?\d+([nslmx])")
 #: modules whose args[0] is the output channel count, scaled by width
 BASE = {"Conv", "DWConv", "Bottleneck", "C2f", "C3k2", "C3", "C3k", "SPPF", "C2PSA"}
 #: modules that take the repeat count as their third argument
 REPEATS = {"C2f", "C3k2", "C3", "C3k", "C2PSA"}
 ACTIVATIONS = {"SiLU": "silu", "ReLU": "relu", "LeakyReLU": "leaky_relu", "Hardswish": "hardswish",
                "GELU": "gelu", "Mish": "mish", "ReLU6": "relu6", "Sigmoid": "sigmoid", "Tanh": "tanh"}
-
-
-def scale_from_name(path: str) -> str | None:
-    """The scale letter Ultralytics reads from a file name (``yolov8n.yaml`` -> ``n``)."""
-    found = SCALE_IN_NAME.search(os.path.splitext(os.path.basename(path))[0])
-    return found.group(2) if found else None
-
-
-def unified_path(path: str) -> str:
-    """The file Ultralytics reads for a scaled name: ``yolov8n.yaml`` -> ``yolov8.yaml``."""
-    head, tail = os.path.split(path)
-    return os.path.join(head, re.sub(r"(\d+)([nslmx])(.+)?$", r"\1\3", tail))
 
 
 def load(path: str, scale: str | None = None) -> Model:
