@@ -100,10 +100,10 @@ def test_a_later_format_plugs_in_by_registering_a_loader(monkeypatch, tmp_path):
     # How the Ultralytics and Keras loaders join: suffixes + a claim + a load.
     monkeypatch.setattr(loaders, "LOADERS", list(loaders.LOADERS))
     loaders.register(loaders.Loader("test-format", "yaml", (".yaml",),
-                                    "test_loader_registry:_claims_backbone",
+                                    "test_loader_registry:_claims_mymodel",
                                     "test_loader_registry:_load_nothing"))
-    yolo = tmp_path / "yolo.yaml"
-    yolo.write_text("backbone: []\nhead: []\n")
+    yolo = tmp_path / "mine.yaml"
+    yolo.write_text("mymodel: []\n")
     ours = tmp_path / "ours.yaml"
     ours.write_text("input: [4]\nlayers: []\n")
     assert loaders.claim(str(yolo), yolo.read_bytes()).name == "test-format"
@@ -111,8 +111,8 @@ def test_a_later_format_plugs_in_by_registering_a_loader(monkeypatch, tmp_path):
     assert ".yaml" in loaders.suffixes() and loaders.suffixes().count(".yaml") == 1
 
 
-def _claims_backbone(path: str, head: bytes) -> bool:
-    return head.startswith(b"backbone:")
+def _claims_mymodel(path: str, head: bytes) -> bool:
+    return head.startswith(b"mymodel:")
 
 
 def _load_nothing(path: str):  # pragma: no cover - only registered, never loaded
