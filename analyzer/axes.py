@@ -218,8 +218,10 @@ def _broadcast(inputs: list, shape) -> Axes | None:
     return tuple(out[::-1])
 
 
-def _spatial(in_axes: Axes | None, shape, batch: bool, channels_out: bool = True) -> Axes | None:
-    """A conv/pool output: ``[batch, channel, position...]``."""
+def _spatial(in_axes: Axes | None, shape, batch: bool, channels_out: bool = True,
+             last: bool = False) -> Axes | None:
+    """A conv/pool output: ``[batch, channel, position...]``, or with ``last``
+    (Keras, tf2onnx's NHWC: ``attrs["channels_last"]``) ``[batch, position..., channel]``."""
     if shape is None:
         return None
     lead = 1 if batch else 0
@@ -228,12 +230,17 @@ def _spatial(in_axes: Axes | None, shape, batch: bool, channels_out: bool = True
     out = []
     if batch:
         out.append(in_axes[0] if in_axes and len(in_axes) == len(shape) else _one(BATCH, shape[0]))
-    out.append(_one(CHANNEL, shape[lead]))
-    for i in range(lead + 1, len(shape)):
+    channel = len(shape) - 1 if last else lead
+    positions = range(lead, len(shape) - 1) if last else range(lead + 1, len(shape))
+    if not last:
+        out.append(_one(CHANNEL, shape[lead]))
+    for i in positions:
         kind = SPACE
         if in_axes is not None and len(in_axes) == len(shape) and in_axes[i].kinds == {SEQ}:
             kind = SEQ
         out.append(_one(kind, shape[i]))
+    if last:
+        out.append(_one(CHANNEL, shape[channel]))
     return tuple(out)
 
 
@@ -272,8 +279,8 @@ _RECURRENT = frozenset({"lstm", "gru", "rnn"})
 _REDUCE = ("reduce", "argmax", "argmin")
 
 
-_MAP_OPS = ("conv", "depthwise_conv", "locally_connected", "maxpool", "avgpool", "lppool",
-            "global_avgpool", "global_maxpool")
+_MAP_OPS = ("conv", "depthwise_conv", "separable_conv", "locally_connected", "maxpool", "avgpool",
+            "lppool", "global_avgpool", "global_maxpool")
 
 
 def _layer_axes(model: Model, layer: Layer, table: dict, shapes: dict) -> None:
@@ -292,7 +299,7 @@ def _layer_axes(model: Model, layer: Layer, table: dict, shapes: dict) -> None:
         if op in _RESHAPES:
             result = _regroup(first, shape) if first is not None else None
         elif op.startswith(_MAP_OPS):
-            result = _spatial(first, shape, batch)
+            result = _spatial(first, shape, batch, last=bool(layer.attrs.get("channels_last")))
         elif op == "transpose" and first is not None:
             perm = layer.attrs.get("perm") or tuple(range(len(first)))[::-1]
             if sorted(perm) == list(range(len(first))):

@@ -155,6 +155,8 @@ def feature_axis(layer: Layer, batch_dim: bool) -> int | None:
     if shape is None:
         return None
     if layer.op in CONVS or layer.op in NORMS:
+        if layer.attrs.get("channels_last"):  # Keras, tf2onnx's NHWC
+            return len(shape) - 1
         return 1 if batch_dim else 0
     if layer.op == "dense":
         return len(shape) - 1
@@ -240,6 +242,13 @@ def _live_taps(n: int, k: int, s: int, d: int, pad: int, out: int) -> int:
     return live
 
 
+def _positions(layer: Layer, shape, batch_dim: bool) -> tuple:
+    """The spatial dimensions of a map: after the channels, or before them
+    when the layer is ``channels_last``."""
+    body = tuple(shape[1:] if batch_dim else shape)
+    return body[:-1] if layer.attrs.get("channels_last") else body[1:]
+
+
 def window(layer: Layer, batch_dim: bool) -> Window | None:
     """The window of a convolution or pool, or None when it has none or a
     figure it needs is unknown.
@@ -254,7 +263,7 @@ def window(layer: Layer, batch_dim: bool) -> Window | None:
     shape = layer.input_shape
     if kernel is None or shape is None:
         return None
-    spatial = _ints(tuple(shape[2:] if batch_dim else shape[1:]))
+    spatial = _ints(_positions(layer, shape, batch_dim))
     rank = len(kernel)
     if spatial is None or len(spatial) != rank:
         return None
@@ -299,7 +308,7 @@ def _output(layer: Layer, batch_dim: bool, rank: int) -> list[int] | None:
     shape = layer.output_shape
     if shape is None:
         return None
-    spatial = _ints(tuple(shape[2:] if batch_dim else shape[1:]))
+    spatial = _ints(_positions(layer, shape, batch_dim))
     return list(spatial) if spatial is not None and len(spatial) == rank else None
 
 

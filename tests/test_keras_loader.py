@@ -93,6 +93,24 @@ def test_layer_called_on_two_inputs_is_a_tie_counted_once():
     assert counts.totals.tied_savings == dense + conv
 
 
+def test_flatten_dense_head_over_7x7_map_is_prm301_with_pooled_cost():
+    model = load(str(HERE / "flatten_head.json"))
+    rules = [r for r in discover().rules if r.code == "PRM301"]
+    [finding], _ = run_rules(model, rules, Settings())
+    assert "'fc1'" in finding.message and "7x7" in finding.message
+    assert finding.extra["channels"] == 64
+    assert finding.extra["pooled_params"] == 64 * 256 + 256
+
+
+@pytest.mark.parametrize("name", ["vgg16", "resnet50", "mobilenet_v2", "convnext_tiny", "efficientnet_b0"])
+def test_no_prm301_where_dense_reads_pooled_or_per_position_features(name, tmp_path):
+    """VGG16 is the exception by design: its fc1 reads 7x7x512 (counting.md's example)."""
+    model = load(fixture(name, tmp_path))
+    rules = [r for r in discover().rules if r.code == "PRM301"]
+    found, _ = run_rules(model, rules, Settings())
+    assert [f.message.split("'")[1] for f in found] == (["fc1"] if name == "vgg16" else [])
+
+
 def test_vgg16_macs_are_torchvisions_published_15_47_g():
     macs = compute(load(str(HERE / "vgg16.json")))
     assert macs.total == 15_470_264_320 and not macs.lower_bound
@@ -225,3 +243,26 @@ def test_cli_check_claims_keras_configs_and_skips_other_json(tmp_path):
     assert "(3 files)" in result.output or "of 3 files" in result.output, result.output
     assert "package.json" not in result.output and "truth.json" not in result.output
     assert "flatten_head.json:1:" in result.output and "PRM301" in result.output
+
+
+def test_keras2_flatten_over_16x16x8_is_prm301_with_pooled_cost_by_hand():
+    model = load(str(HERE / "tf_keras_v2.json"))
+    rules = [r for r in discover().rules if r.code == "PRM301"]
+    [finding], _ = run_rules(model, rules, Settings())
+    assert finding.extra["channels"] == 8 and finding.extra["spatial"] == [16, 16]
+    assert finding.extra["pooled_params"] == 8 * 10 + 10
+
+
+@pytest.mark.parametrize("name", ["vgg16", "mobilenet_v2", "xception", "efficientnet_b0", "flatten_head",
+                                  "sequential_cnn"])
+def test_fused_activations_and_nhwc_windows_raise_no_design_findings(name, tmp_path):
+    """Conv2D(activation='relu') is followed by its ReLU in the graph, and a 'same'
+    NHWC window pads as TensorFlow does: no collapse (PRM502), no wasted taps (PRM505)."""
+    model = load(fixture(name, tmp_path))
+    if name == "vgg16":
+        act = model.layer("block1_conv1/activation")
+        assert act.op == "relu" and act.inputs == ["block1_conv1"] and act.module == "block1_conv1"
+        assert model.layer("block1_conv2").inputs == ["block1_conv1/activation"]
+    rules = [r for r in discover().rules if r.code in ("PRM502", "PRM503", "PRM505")]
+    found, _ = run_rules(model, rules, Settings())
+    assert found == []

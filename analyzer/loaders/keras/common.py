@@ -81,3 +81,17 @@ def split(x: Shape, last: bool) -> tuple[Any, Shape]:
 
 def join(c: Any, spatial: Shape, last: bool) -> Shape:
     return (*spatial, c) if last else (c, *spatial)
+
+
+def pads(spatial: Shape, outs: Shape, k: tuple, s: tuple, d: tuple, padding: str) -> tuple | None:
+    """ONNX-style ``(begin..., end...)`` padding of a Keras conv or pool: ``same``
+    pads as TensorFlow does (the extra one at the end), ``causal`` all at the start."""
+    if any(n is None for n in spatial) or any(o is None for o in outs):
+        return None
+    extents = [dd * (kk - 1) + 1 for kk, dd in zip(k, d)]
+    if padding == "same":
+        totals = [max((o - 1) * st + e - n, 0) for n, o, st, e in zip(spatial, outs, s, extents)]
+        return tuple(t // 2 for t in totals) + tuple(t - t // 2 for t in totals)
+    if padding == "causal":
+        return tuple(e - 1 for e in extents) + (0,) * len(extents)
+    return (0,) * (2 * len(extents))

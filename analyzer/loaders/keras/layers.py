@@ -14,9 +14,10 @@ from __future__ import annotations
 from math import prod
 from typing import Callable
 
-from .common import Out, Shape, UnknownDim, ints, join, known, layout, length, need, split, to_index, to_indices
-from .shaping import (activation, concatenate, flatten, global_pool, merge, pad_crop, permute, pool,
-                      repeat_vector, reshape, same, upsampling)
+from .common import (Out, Shape, UnknownDim, ints, join, known, layout, length, need, pads, split, to_index,
+                     to_indices)
+from .shaping import (activation, activation_name, concatenate, flatten, global_pool, merge, pad_crop,
+                      permute, pool, repeat_vector, reshape, same, upsampling)
 
 __all__ = ["CLASSES", "Out", "UnknownDim"]
 
@@ -65,10 +66,12 @@ def _conv(rank: int, kind: str) -> Callable:
             weights.append(("bias", (filters,), True))
         attrs = {"filters": filters, "kernel": k, "stride": s, "dilation": d, "groups": groups,
                  "bias": bias, "padding_spec": padding, "channels_last": last}
+        if kind != "transpose":
+            attrs["pads"] = pads(spatial, outs, k, s, d, padding)
         if kind == "separable":
             attrs["depth_multiplier"] = mult
-        if cfg.get("activation") not in (None, "linear"):
-            attrs["activation"] = cfg.get("activation")
+        if activation_name(cfg.get("activation")) != "linear":
+            attrs["activation"] = activation_name(cfg.get("activation"))
         return Out([join(filters, outs, last)], weights, attrs, op)
 
     return infer
@@ -83,8 +86,8 @@ def _dense(cfg: dict, ins: list[Shape]) -> Out:
     bias = bool(cfg.get("use_bias", True))
     weights = [("kernel", (features, units), True)] + ([("bias", (units,), True)] if bias else [])
     attrs = {"units": units, "bias": bias, "in_features": features}
-    if cfg.get("activation") not in (None, "linear"):
-        attrs["activation"] = cfg.get("activation")
+    if activation_name(cfg.get("activation")) != "linear":
+        attrs["activation"] = activation_name(cfg.get("activation"))
     return Out([(*x[:-1], units)], weights, attrs, "dense")
 
 

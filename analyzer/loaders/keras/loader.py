@@ -17,6 +17,7 @@ from typing import Any
 
 from ...ir import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
 from .layers import CLASSES, Out, UnknownDim
+from .shaping import activation_name, activation_op
 from .claim import MODEL_CLASSES
 from .source import Locator, read_config
 
@@ -268,11 +269,22 @@ class _Builder:
         for tensor, shape in zip(outs, out.shapes):
             self.shapes[tensor] = shape
         attrs = dict(out.attrs)
+        module = f"{scope.weights}{name}".replace("/", ".")
+        location = self.locate(name)
         self.layers.append(Layer(
             name=lname, op=out.op, source_op=source_op, inputs=list(args), outputs=outs,
             input_shape=in_shapes[0] if in_shapes else None, output_shape=out.shapes[0],
-            weights=weight_names, attrs=attrs, location=self.locate(name),
-            module=f"{scope.weights}{name}"))
+            weights=weight_names, attrs=attrs, location=location, module=module))
+        fused = attrs.get("activation") if cls != "Activation" else None
+        if fused and len(outs) == 1:  # Conv2D(activation="relu"): the graph shows the ReLU
+            act = f"{lname}/activation"
+            self.shapes[act] = out.shapes[0]
+            self.layers.append(Layer(
+                name=act, op=activation_op(activation_name(fused)), source_op="activation",
+                inputs=outs, outputs=[act], input_shape=out.shapes[0], output_shape=out.shapes[0],
+                attrs={"activation": activation_name(fused), "channels_last": attrs.get("channels_last")},
+                location=location, module=module))
+            return [act]
         return outs
 
     def _infer(self, cls: str, cfg: dict, shapes: list, lname: str) -> Out | None:

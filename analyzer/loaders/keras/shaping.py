@@ -7,26 +7,38 @@ passes read (channels_last, kernel, axis...).
 from __future__ import annotations
 
 from math import prod
-from typing import Callable
+from typing import Any, Callable
 
-from .common import Out, Shape, ints, join, layout, length, need, split, to_index
+from .common import Out, Shape, ints, join, layout, length, need, pads, split, to_index
 
 
 def same(op: str) -> Callable:
     def infer(cfg: dict, ins: list[Shape]) -> Out:
-        attrs = {}
-        if cfg.get("activation") not in (None, "linear"):
-            attrs["activation"] = cfg["activation"]
-        return Out([ins[0]], [], attrs, op)
+        return Out([ins[0]], [], {}, op)
 
     return infer
 
 
+_ACTIVATION_OPS = {"linear": "identity", "swish": "silu", "silu": "silu", "hard_sigmoid": "hardsigmoid",
+                   "hard_swish": "hardswish", "hard_silu": "hardswish", "leaky_relu": "leaky_relu"}
+
+
+def activation_name(value: Any) -> str:
+    """An activation as configs write it: ``"relu"``, or a serialized object (Keras 3)."""
+    if isinstance(value, dict):
+        inner = value.get("config")
+        value = inner if isinstance(inner, str) else value.get("class_name", "activation")
+    return str(value) if value is not None else "linear"
+
+
+def activation_op(name: str) -> str:
+    """The IR op of a Keras activation name (``swish`` is ``silu``)."""
+    return _ACTIVATION_OPS.get(name, name.lower())
+
+
 def activation(cfg: dict, ins: list[Shape]) -> Out:
-    act = str(cfg.get("activation", "linear"))
-    names = {"linear": "identity", "swish": "silu", "silu": "silu", "hard_sigmoid": "hardsigmoid",
-             "hard_swish": "hardswish", "hard_silu": "hardswish"}
-    return Out([ins[0]], [], {"activation": act}, names.get(act, act))
+    act = activation_name(cfg.get("activation", "linear"))
+    return Out([ins[0]], [], {"activation": act}, activation_op(act))
 
 
 def pool(rank: int, op: str) -> Callable:
@@ -40,6 +52,7 @@ def pool(rank: int, op: str) -> Callable:
         padding = str(cfg.get("padding", "valid")).lower()
         outs = tuple(length(n, kk, st, 1, padding) for n, kk, st in zip(spatial, k, s))
         return Out([join(c, outs, last)], [], {"kernel": k, "stride": s, "padding_spec": padding,
+                                                "pads": pads(spatial, outs, k, s, (1,) * rank, padding),
                                                 "channels_last": last}, f"{op}{rank}d")
 
     return infer
