@@ -11,8 +11,10 @@ Which layer needs which facts (loaders must provide them; a missing one
 makes that layer's MACs ``None``, with a reason, and the total a stated
 lower bound, never a silent 0):
 
-=====================  ======================================================  ==================================IR ``op``              MACs                                                    needs
-=====================  ======================================================  ==================================conv1d/2d/3d,          ``N * prod(S_out) * Cout * (Cin/g) * prod(k)``          ``input_shape``, ``output_shape``,
+=====================  ======================================================  =========================================
+IR ``op``              MACs                                                    needs
+=====================  ======================================================  =========================================
+conv1d/2d/3d,          ``N * prod(S_out) * Cout * (Cin/g) * prod(k)``          ``input_shape``, ``output_shape``,
 depthwise_conv2d,                                                              ``attrs["kernel"]`` (tuple),
 locally_connected2d                                                            ``attrs["groups"]`` (default 1),
                                                                                ``attrs["channels_last"]`` (optional)
@@ -41,7 +43,8 @@ separable_conv1d/2d    ``N * prod(S_out) * Cin * m * (prod(k) + Cout)``        c
 anything else          0 (norms, activations, pools, reshapes, lookups...)     nothing
 unknown op (a custom   ``None``: cannot be known                               -
 domain's op)
-=====================  ======================================================  ==================================
+=====================  ======================================================  =========================================
+
 A layer with ``attrs["macs_unknown"]`` (a reason) has unknown MACs: a
 loader's custom or unknown layer whose computation it cannot tell.
 ``attrs["batch_first"]`` marks a recurrent input laid out ``[N, T, F]``
