@@ -10,8 +10,10 @@ the shapes it finds are written back into the model the loader reads (whose
 nodes stay as the file has them).
 
 One pass over the nodes, numpy on tensors of at most ``MAX_VALUES``
-elements; nothing runs when no ``Shape``/``Size`` node feeds an unknown
-shape.
+elements; nothing runs when inference left no shape unknown. Constant
+chains count too: TorchScript's ``expand(-1)`` becomes
+``Where(Equal(shape, -1), 1, shape)`` on Constants, which ``data_prop``
+does not evaluate either (BERT's token-type ids).
 """
 
 from __future__ import annotations
@@ -132,12 +134,93 @@ def _eval(node: Any, ins: list, shapes: dict) -> Any:
     return None
 
 
+_SAME = frozenset({"Relu", "Sigmoid", "Tanh", "Erf", "Gelu", "Softmax", "LayerNormalization",
+                   "Dropout", "Identity", "Cast", "Neg", "Sqrt", "Exp", "Not", "HardSigmoid",
+                   "HardSwish", "LeakyRelu", "Clip", "Abs", "Round", "Floor", "Ceil"})
+_BROADCAST = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Where", "Equal", "Less", "Greater",
+                        "And", "Or", "Max", "Min", "Mod"})
+
+
+def _known(shape: Any) -> bool:
+    return shape is not None and all(isinstance(d, int) for d in shape)
+
+
+def _broadcast(shapes: list) -> tuple | None:
+    if not all(_known(s) for s in shapes):
+        return None
+    rank = max(len(s) for s in shapes)
+    out = []
+    for k in range(1, rank + 1):
+        dims = {s[-k] for s in shapes if len(s) >= k} - {1}
+        if len(dims) > 1:
+            return None
+        out.append(dims.pop() if dims else 1)
+    return tuple(out[::-1])
+
+
+def _shape(node: Any, ins: list, shapes: dict) -> tuple | None:
+    """The first output's shape from known input shapes and values, for the
+    ops that sit between a folded shape and the next Shape node; None when
+    not certain. One pass needs no second inference for these chains."""
+    op = node.op_type
+    if op == "ConstantOfShape" and ins and ins[0] is not None:
+        return tuple(int(d) for d in np.atleast_1d(ins[0]))
+    if op == "Range" and len(ins) == 3 and all(v is not None for v in ins):
+        return (len(range(int(ins[0]), int(ins[1]), int(ins[2]))),)
+    x = shapes.get(node.input[0]) if node.input else None
+    if op in _SAME:
+        return tuple(x) if _known(x) else None
+    if op in _BROADCAST:
+        return _broadcast([shapes.get(i) for i in node.input if i])
+    if not _known(x):
+        return None
+    if op == "Pad" and len(ins) > 1 and ins[1] is not None and len(ins) <= 3:
+        pads = [int(p) for p in ins[1]]
+        n = len(x)
+        if len(pads) != 2 * n:
+            return None
+        return tuple(d + pads[i] + pads[i + n] for i, d in enumerate(x))
+    if op == "Reshape" and len(ins) == 2 and ins[1] is not None:
+        target = [int(d) for d in ins[1]]
+        target = [x[i] if d == 0 else d for i, d in enumerate(target)]
+        if target.count(-1) == 1:
+            rest = int(np.prod([d for d in target if d != -1]))
+            if rest == 0 or int(np.prod(x)) % rest:
+                return None
+            target[target.index(-1)] = int(np.prod(x)) // rest
+        return tuple(target) if int(np.prod(target)) == int(np.prod(x)) else None
+    if op == "MatMul" and len(node.input) == 2:
+        y = shapes.get(node.input[1])
+        if not _known(y) or len(x) < 2 or len(y) < 2 or x[-1] != y[-2]:
+            return None
+        lead = _broadcast([tuple(x[:-2]), tuple(y[:-2])])
+        return None if lead is None else (*lead, x[-2], y[-1])
+    if op == "Transpose":
+        perm = _attr(node, "perm") or list(range(len(x)))[::-1]
+        return tuple(x[p] for p in perm) if len(perm) == len(x) else None
+    if op == "Expand" and len(ins) == 2 and ins[1] is not None:
+        return _broadcast([tuple(x), tuple(int(d) for d in ins[1])])
+    if op == "Concat":
+        parts = [shapes.get(i) for i in node.input if i]
+        if not all(_known(p) and len(p) == len(x) for p in parts):
+            return None
+        axis = _attr(node, "axis", 0) % len(x)
+        return tuple(sum(p[axis] for p in parts) if i == axis else d for i, d in enumerate(x))
+    if op == "Slice" and len(ins) >= 3 and all(v is not None for v in ins[1:]):
+        out = list(x)
+        axes = ins[3] if len(ins) > 3 else range(len(ins[1]))
+        steps = ins[4] if len(ins) > 4 else [1] * len(ins[1])
+        for s_, e, a, st in zip(ins[1], ins[2], axes, steps):
+            a = int(a) % len(x)
+            out[a] = len(range(*slice(int(s_), int(e), int(st)).indices(x[a])))
+        return tuple(out)
+    return None
+
+
 def fold(model: Any, shapes: dict) -> Any | None:
     """A copy of ``model`` (top-level graph) with evaluable shape arithmetic
     replaced by Constants, or None when there is none to fold."""
     g = model.graph
-    if not any(n.op_type in ("Shape", "Size") for n in g.node):
-        return None
     from onnx import helper, numpy_helper
 
     values: dict[str, Any] = {}
@@ -145,11 +228,21 @@ def fold(model: Any, shapes: dict) -> Any | None:
         if t.data_type in (6, 7) and len(t.dims) <= 1 and (t.raw_data or t.int64_data or t.int32_data):
             values[t.name] = numpy_helper.to_array(t)
     replaced: dict[int, Any] = {}
+    shapes = dict(shapes)  # filled in as the pass goes (_shape)
     for i, n in enumerate(g.node):
         if n.domain not in ("", "ai.onnx") or len(n.output) != 1:
             continue
+        ins = [values.get(x) if x else None for x in n.input]
+        out_shape = shapes.get(n.output[0])
+        if out_shape is None or not _known(out_shape):
+            try:
+                found = _shape(n, ins, shapes)
+            except Exception:
+                found = None
+            if found is not None and (out_shape is None or len(found) == len(out_shape)):
+                shapes[n.output[0]] = found
         try:
-            v = _eval(n, [values.get(x) if x else None for x in n.input], shapes)
+            v = _eval(n, ins, shapes)
         except Exception:
             v = None
         if v is None or np.size(v) > MAX_VALUES:
