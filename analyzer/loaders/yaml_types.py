@@ -39,8 +39,9 @@ def _format2() -> dict[str, LayerType]:
     add("mlp", tok.mlp, tok.mlp_fields(gated=False))
     add("gated_mlp", tok.mlp, tok.mlp_fields(gated=True))
     add("attention", attention, ATTENTION_FIELDS, max_inputs=2)
-    add("position_embedding", tok.position_embedding, tok.FIELDS["position_embedding"])
-    add("class_token", tok.class_token, tok.FIELDS["class_token"])
+    # short ops, so a report's 10-column op cell shows them whole
+    add("position_embedding", tok.position_embedding, tok.FIELDS["position_embedding"], op="pos_embed")
+    add("class_token", tok.class_token, tok.FIELDS["class_token"], op="cls_token")
     add("tokens", tok.tokens)
     add("select", tok.select, tok.FIELDS["select"])
     add("mean", tok.mean, tok.FIELDS["mean"])
