@@ -304,3 +304,25 @@ def test_yaml_layers_carry_their_module_path(tmp_path):
               - {name: attn, type: attention, heads: 2}
     """)
     assert [layer.module for layer in model.layers] == ["stem", "layers.0.attn", "layers.1.attn"]
+
+
+# ------------------------------------------------------------ axis provenance
+
+
+@pytest.mark.parametrize("layers, kinds", [
+    # a tagger: per-token head after an LSTM over [T, F]
+    (["{type: embedding, num_embeddings: 100, dim: 16}", "{type: lstm, units: 8}",
+      "{name: head, type: dense, units: 5}"], {"channel"}),
+    # a ViT-style head on the class token
+    (["{type: conv2d, filters: 8, kernel: 4, stride: 4}", "{type: tokens}", "{type: class_token}",
+      "{type: select}", "{name: head, type: dense, units: 5}"], {"channel"}),
+    # a classifier on a flattened map: channels and positions, what PRM301 is for
+    (["{type: conv2d, filters: 8, kernel: 4, stride: 4}", "{type: flatten}",
+      "{name: head, type: dense, units: 5}"], {"channel", "space"}),
+])
+def test_what_a_format_2_dense_contracts(tmp_path, layers, kinds):
+    from paramlint.axes import contracted
+
+    shape = [30] if "embedding" in layers[0] else [3, 16, 16]
+    model = model2(tmp_path, shape, *layers)
+    assert contracted(model, model.layer("head")).kinds == kinds
