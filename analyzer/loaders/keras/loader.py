@@ -150,7 +150,12 @@ class _Builder:
                     inputs: list[TensorInfo]) -> list[str]:
         tensors: dict[tuple[str, int, int], str] = {}
         recorded: dict[tuple[str, int, int], Any] = {}
-        input_names = [ref[0] for ref in _refs(config.get("input_layers"))]
+        model_name = config.get("name") if isinstance(config.get("name"), str) else "?"
+        try:
+            input_names = [ref[0] for ref in _refs(config.get("input_layers"))]
+            output_refs = _refs(config.get("output_layers"))
+        except ValueError as exc:
+            raise self.fail(f"model '{model_name}': input_layers/output_layers: {exc}", model_name) from None
         pending = []
         for item in layers:
             try:
@@ -171,7 +176,10 @@ class _Builder:
                     tensors[(name, 0, 0)] = tensor
                 continue
             for index, node in enumerate(item.get("inbound_nodes") or []):
-                refs, kwargs = _node(node)
+                try:
+                    refs, kwargs = _node(node)
+                except ValueError as exc:
+                    raise self.fail(f"layer '{name}': {exc}", name) from None
                 for ref, shape in refs:
                     recorded.setdefault(ref, shape)
                 pending.append((cls, cfg, item, name, index, [r for r, _ in refs], kwargs))
@@ -208,7 +216,7 @@ class _Builder:
             order = left
         self.layers[start:] = [layer for i in sorted(spans) for layer in spans[i]]
         outputs = []
-        for ref in _refs(config.get("output_layers")):
+        for ref in output_refs:
             if ref not in tensors:
                 raise self.fail(f"model output '{ref[0]}' is not produced by any layer", ref[0])
             outputs.append(tensors[ref])
@@ -218,7 +226,7 @@ class _Builder:
 
     def _call(self, cls: str, cfg: dict, item: dict, scope: _Scope, args: list[str], node: int,
               inputs: list[TensorInfo], recorded: list | None = None) -> list[str]:
-        name = cfg.get("name") if isinstance(cfg.get("name"), str) else item.get("name", cls.lower())
+        name = next((n for n in (cfg.get("name"), item.get("name")) if isinstance(n, str) and n), cls.lower())
         trainable = scope.trainable and cfg.get("trainable", True) is not False
         if cls in MODEL_CLASSES:
             suffix = "" if node == 0 else f"#{node + 1}"
@@ -335,15 +343,26 @@ def _dtype(cfg: dict) -> str:
     return "float32"
 
 
+def _ref(value: Any) -> tuple[str, int, int] | None:
+    """``[layer, node, tensor, ...]`` as a key, or None when it is not one."""
+    if (isinstance(value, list) and len(value) >= 3 and isinstance(value[0], str)
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value[1:3])):
+        return value[0], value[1], value[2]
+    return None
+
+
 def _refs(value: Any) -> list[tuple[str, int, int]]:
     """``input_layers``/``output_layers``: one ``[name, node, tensor]`` or a list of them."""
-    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
-        value = [value]
-    out = []
-    for ref in value or []:
-        if isinstance(ref, list) and len(ref) >= 3 and isinstance(ref[0], str):
-            out.append((ref[0], int(ref[1]), int(ref[2])))
-    return out
+    if value is None:
+        return []
+    if _ref(value) is not None:
+        return [_ref(value)]
+    if not isinstance(value, list):
+        raise ValueError(f"expected [layer, node, tensor] references, got {str(value)[:60]}")
+    refs = [_ref(item) for item in value]
+    if any(r is None for r in refs):
+        raise ValueError(f"expected [layer, node, tensor] references, got {str(value)[:60]}")
+    return refs  # type: ignore[return-value]
 
 
 def _node(node: Any) -> tuple[list[tuple[tuple[str, int, int], Any]], dict]:
@@ -352,10 +371,15 @@ def _node(node: Any) -> tuple[list[tuple[tuple[str, int, int], Any]], dict]:
     if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
         _tensors(node.get("args"), found)
         _tensors(node.get("kwargs"), found)
-        return found, node.get("kwargs") or {}
-    for ref in node if isinstance(node, list) else []:  # Keras 2: [[name, node, tensor, kwargs], ...]
-        if isinstance(ref, list) and len(ref) >= 3 and isinstance(ref[0], str):
-            found.append(((ref[0], int(ref[1]), int(ref[2])), None))
+        kwargs = node.get("kwargs")
+        return found, kwargs if isinstance(kwargs, dict) else {}
+    if not isinstance(node, list):
+        raise ValueError(f"an inbound node must be a list or an object, got {str(node)[:60]}")
+    for item in node:  # Keras 2: [[name, node, tensor, kwargs], ...]
+        ref = _ref(item)
+        if ref is None:
+            raise ValueError(f"an inbound tensor must be [layer, node, tensor, kwargs], got {str(item)[:60]}")
+        found.append((ref, None))
     return found, {}
 
 
@@ -365,9 +389,10 @@ def _tensors(value: Any, found: list, depth: int = 0) -> None:
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
             cfg = value.get("config") or {}
-            hist = cfg.get("keras_history")
-            if isinstance(hist, list) and len(hist) >= 3 and isinstance(hist[0], str):
-                found.append(((hist[0], int(hist[1]), int(hist[2])), cfg.get("shape")))
+            ref = _ref(cfg.get("keras_history")) if isinstance(cfg, dict) else None
+            if ref is None:
+                raise ValueError("a tensor's keras_history must be [layer, node, tensor]")
+            found.append((ref, cfg.get("shape")))
             return
         for v in value.values():
             _tensors(v, found, depth + 1)

@@ -98,7 +98,7 @@ class Locator:
         self.lines = [m.start() for m in re.finditer("\n", text)]
 
     def __call__(self, name: str) -> Location:
-        start = self.first.get(name)
+        start = self.first.get(name) if isinstance(name, str) else None
         if start is None:
             return Location(self.path)
         line = bisect.bisect_left(self.lines, start)
