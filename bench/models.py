@@ -19,6 +19,15 @@ Models:
   chain50k    the same with 49,999 nodes
   yaml1       one small architecture YAML (LeNet-5)
   yaml200     a folder of 200 LeNet-5 variants (widths differ per file)
+  yaml1000    the same with 1,000 files
+  tfm5k, tfm50k, tfm200k
+              graph-only TorchScript-shaped BERT encoders of about 5,000,
+              50,000 and 200,000 nodes (bench/graph_only.py): weights in an
+              absent external-data file, as exports are kept
+  chain5k-go, chain50k-go, chain200k-go
+              the residual chain, graph only
+  exports40   a folder of 40 real exports from fixtures/exports (both
+              exporters, torchvision, timm, transformers, plain torch)
 """
 
 from __future__ import annotations
@@ -28,7 +37,14 @@ import os
 import sys
 from pathlib import Path
 
-NAMES = ("vgg16", "vgg16-ext", "chain5k", "chain50k", "yaml1", "yaml200")
+NAMES = ("vgg16", "vgg16-ext", "chain5k", "chain50k", "yaml1", "yaml200",
+         "tfm5k", "tfm50k", "tfm200k", "chain5k-go", "chain50k-go", "chain200k-go",
+         "exports40", "yaml1000")
+#: Graph-only models (bench/graph_only.py): name -> (generator, nodes wanted).
+GRAPH_ONLY = {"tfm5k": ("transformer_model", 5_000), "tfm50k": ("transformer_model", 50_000),
+              "tfm200k": ("transformer_model", 200_000), "chain5k-go": ("chain_graph_only", 5_000),
+              "chain50k-go": ("chain_graph_only", 50_000), "chain200k-go": ("chain_graph_only", 200_000)}
+EXPORTS = Path(__file__).resolve().parent.parent / "fixtures" / "exports"
 
 # torchvision.models.vgg16 "D" configuration: numbers are conv widths, M a max-pool.
 VGG16_CFG = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
@@ -223,12 +239,33 @@ def generate(outdir: str | os.PathLike[str], names=NAMES):
             path = folder / "lenet5.yaml"
             path.write_text(lenet_yaml(0), encoding="utf-8")
             nodes = 12
-        elif name == "yaml200":
-            path = out / "yaml200"
+        elif name in ("yaml200", "yaml1000"):
+            count = int(name[4:])
+            path = out / name
             path.mkdir(exist_ok=True)
-            for i in range(200):
-                (path / f"lenet5_v{i:03d}.yaml").write_text(lenet_yaml(i), encoding="utf-8")
-            nodes = 200 * 12
+            for i in range(count):
+                (path / f"lenet5_v{i:04d}.yaml").write_text(lenet_yaml(i), encoding="utf-8")
+            nodes = count * 12
+        elif name in GRAPH_ONLY:
+            import graph_only
+
+            func, wanted = GRAPH_ONLY[name]
+            model = getattr(graph_only, func)(wanted)
+            path = out / f"{name}.onnx"
+            _save_onnx(model, path)
+            nodes = len(model.graph.node)
+            del model
+        elif name == "exports40":
+            import shutil
+
+            index = json.loads((EXPORTS / "index.json").read_text())["files"]
+            # spread over the families and both exporters: every other file, in index order
+            chosen = sorted(index, key=lambda f: f["file"])[::max(1, len(index) // 40)][:40]
+            path = out / name
+            path.mkdir(exist_ok=True)
+            for entry in chosen:
+                shutil.copyfile(EXPORTS / entry["file"], path / entry["file"].replace("/", "__"))
+            nodes = len(chosen)
         else:
             raise SystemExit(f"models.py: unknown model {name!r}; known: {', '.join(NAMES)}")
         size = (sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir()

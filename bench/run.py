@@ -41,7 +41,14 @@ from typing import Callable
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 PEERS_VENV = BENCH / ".venv-peers"
-MODEL_NAMES = ("vgg16", "vgg16-ext", "chain5k", "chain50k", "yaml1", "yaml200")
+MODEL_NAMES = ("vgg16", "vgg16-ext", "chain5k", "chain50k", "yaml1", "yaml200",
+               "tfm5k", "tfm50k", "tfm200k", "chain5k-go", "chain50k-go", "chain200k-go",
+               "exports40", "yaml1000")
+GRAPH_ONLY = ("tfm5k", "tfm50k", "tfm200k", "chain5k-go", "chain50k-go", "chain200k-go")
+#: onnx's own floor on a graph-only file: read it and infer its shapes as
+#: paramlint does (with data propagation); the weights are not there to read.
+INFER_GRAPH_ONLY = ("import onnx, sys; m = onnx.load(sys.argv[1], load_external_data=False); "
+                    "onnx.shape_inference.infer_shapes(m, data_prop=True)")
 GLOBAL_TIMEOUT = 1800.0  # a backstop for any single command
 LOAD_AT_START = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
 
@@ -416,7 +423,7 @@ def plan(infos: dict[str, dict], args, paramlint: list[str], flags: set[str], pe
             continue
         path = infos[name]["path"]
         tools: list[Tool] = []
-        if name.startswith(("vgg", "chain")):
+        if name.startswith(("vgg", "chain")) and name not in GRAPH_ONLY:
             tools.append(cold("paramlint report", paramlint + ["report", path, "--format", "json"], "report",
                               explain=report_explain(path)))
             tools.append(cold("paramlint check", paramlint + ["check", path], "check", ok_codes=(0, 1),
@@ -443,6 +450,18 @@ def plan(infos: dict[str, dict], args, paramlint: list[str], flags: set[str], pe
             tools.append(Tool("floor", "python -c 'import yaml, click'", [py, "-c", "import yaml, click"]))
         elif name == "yaml200":
             tools.extend(cache_tools(paramlint, path, flags, scratch))
+        elif name in GRAPH_ONLY:
+            tools.append(cold("paramlint report", paramlint + ["report", path, "--format", "json"], "report",
+                              explain=report_explain(path)))
+            tools.append(cold("paramlint check", paramlint + ["check", path], "check", ok_codes=(0, 1),
+                              scan_stdout=True))
+            tools.append(Tool("load", "onnx.load (graph only)",
+                              [py, "-c", "import onnx, sys; onnx.load(sys.argv[1], load_external_data=False)",
+                               path]))
+            tools.append(Tool("infer", "onnx.load + infer_shapes(data_prop=True)", [py, "-c", INFER_GRAPH_ONLY,
+                                                                                   path]))
+        elif name in ("exports40", "yaml1000"):
+            tools.extend(folder_tools(paramlint, path, flags, scratch / name, py))
         for tool in tools:
             if tool.argv[:len(paramlint)] == paramlint and tool.argv:
                 tool.env = PARAMLINT_ENV
@@ -476,6 +495,25 @@ def warm_tool(argv: list[str], flags: set[str], cwd: Path) -> list[Tool]:
 
     warm.prime = prime
     return [warm]
+
+
+def folder_tools(paramlint: list[str], path: str, flags: set[str], scratch: Path, py: str) -> list[Tool]:
+    """A folder of models: one worker against the default, a fresh cache
+    against none, a warm cache against start-up."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    base = paramlint + ["check", path]
+    fresh = scratch / "cache-fresh"
+    tools = [Tool("serial", "paramlint check -j 1 (--no-cache)", base + ["--no-cache", "-j", "1"],
+                  ok_codes=(0, 1)),
+             Tool("default", "paramlint check (default workers, --no-cache)", base + ["--no-cache"],
+                  ok_codes=(0, 1)),
+             Tool("fresh", "paramlint check (fresh --cache-dir)", base + ["--cache-dir", str(fresh)],
+                  ok_codes=(0, 1), prepare=lambda: shutil.rmtree(fresh, ignore_errors=True))]
+    tools += warm_tool(base, flags, scratch / "warm")
+    tools.append(Tool("floor", "python -c 'import click'", [py, "-c", "import click"]))
+    for tool in tools:
+        tool.cwd = tool.cwd or scratch
+    return tools
 
 
 def cache_tools(paramlint: list[str], path: str, flags: set[str], scratch: Path) -> list[Tool]:
@@ -561,7 +599,8 @@ def measure(plan_items, timer: Timer, runs: int, log) -> list[Result]:
 # --------------------------------------------------------------------------- reporting
 
 REFERENCE = {"vgg16": "load", "vgg16-ext": "load", "chain5k": "infer", "chain50k": "infer",
-             "yaml1": "floor", "yaml200": "cold"}
+             "yaml1": "floor", "yaml200": "cold", **{n: "infer" for n in GRAPH_ONLY},
+             "exports40": "serial", "yaml1000": "serial"}
 
 
 def find(results: list[Result], model: str, key: str) -> Result | None:
@@ -673,6 +712,25 @@ TARGETS = [
            ("yaml1", "check", "wall"), ("yaml1", "floor", "wall"), 1.5),
     Target("200 YAML files: warm-cache `check` <= 0.2x the cold run",
            ("yaml200", "warm", "wall"), ("yaml200", "cold", "wall"), 0.2),
+    # issue 17: graph-only files, folders of real exports
+    Target("graph-only 50k transformer: `report` <= 2.5x `onnx.load` + `infer_shapes(data_prop=True)`",
+           ("tfm50k", "report", "wall"), ("tfm50k", "infer", "wall"), 2.5),
+    Target("graph-only 50k Conv chain: `report` <= 2.5x `onnx.load` + `infer_shapes(data_prop=True)`",
+           ("chain50k-go", "report", "wall"), ("chain50k-go", "infer", "wall"), 2.5),
+    Target("graph-only transformer: 200k `report` <= 5x its 50k time (linear)",
+           ("tfm200k", "report", "wall"), ("tfm50k", "report", "wall"), 5.0),
+    Target("graph-only Conv chain: 200k `report` <= 5x its 50k time (linear)",
+           ("chain200k-go", "report", "wall"), ("chain50k-go", "report", "wall"), 5.0),
+    Target("40 real exports: default workers never slower than `-j 1`",
+           ("exports40", "default", "wall"), ("exports40", "serial", "wall"), 1.0),
+    Target("40 real exports: a fresh cache <= 1.2x `--no-cache` (default workers)",
+           ("exports40", "fresh", "wall"), ("exports40", "default", "wall"), 1.2),
+    Target("40 real exports: warm cache <= 1.5x `python -c 'import click'`",
+           ("exports40", "warm", "wall"), ("exports40", "floor", "wall"), 1.5),
+    Target("1,000 YAML files: default workers never slower than `-j 1`",
+           ("yaml1000", "default", "wall"), ("yaml1000", "serial", "wall"), 1.0),
+    Target("1,000 YAML files: a fresh cache <= 1.2x `--no-cache` (default workers)",
+           ("yaml1000", "fresh", "wall"), ("yaml1000", "default", "wall"), 1.2),
 ]
 
 
@@ -789,7 +847,7 @@ def main(argv: list[str] | None = None) -> int:
     snapshot_root = Path(tempfile.mkdtemp(prefix="paramlint-bench-code-")) if args.snapshot else None
     snapshot_commit = make_snapshot(snapshot_root / "src", log) if snapshot_root else ""
     flags = check_flags(paramlint)
-    needs_peers = any(n.startswith(("vgg", "chain")) for n in names)
+    needs_peers = any(n.startswith(("vgg", "chain")) and n not in GRAPH_ONLY for n in names)
     peer_python, peer_error = ensure_peers(log) if needs_peers else (None, "not needed")
     with tempfile.TemporaryDirectory(prefix="paramlint-bench-") as tmp:
         scratch = Path(tmp)
