@@ -30,6 +30,11 @@ NOT_ARCHITECTURES = {
     "hydra": "defaults:\n  - model: resnet\n  - _self_\ntrainer:\n  max_epochs: 10\n"
              "model:\n  layers: 18\n  input: 224\n",
     "keras-like layers without input": "layers:\n  - {type: dense}\n",
+    "hydra resnet config": "_target_: torchvision.models.resnet50\nlayers: [3, 4, 6, 3]\n"
+                           "input: [3, 224, 224]\n",
+    "layer count": "layers: 18\ninput: [3, 224, 224]\n",
+    "block list of numbers": "input: [3, 224, 224]\nlayers:\n  - 64\n  - 128\n",
+    "layers as a mapping": "input: 224\nlayers:\n  depth: 50\n",
     "input without layers": "input: data/train.csv\noutput: out/\n",
     "empty": "",
     "comment only": "# nothing here\n",
@@ -52,6 +57,12 @@ ARCHITECTURES = {
     "windows line ends": "input: [4]\r\nlayers: []\r\n",
     "broken further down": "paramlint: 1\ninput: [3, 8, 8]\nlayers:\n  - {type: conv2d, filters: 4\n  - ]]]\n",
     "broken beside layers": "input: [3, 8, 8]\nlayers: [\n  {type: relu},\n  *nowhere\n",
+    "block items": "input: [4]\nlayers:\n  - type: relu\n",
+    "item on the next line": "input: [4]\nlayers:\n  -\n    type: relu\n",
+    "anchored item": "input: [4]\nlayers:\n  - &c {type: relu}\n",
+    "merge key item": "input: [4]\nlayers:\n  - <<: *conv\n    name: c1\n",
+    "comment before the list": "input: [4]\nlayers:   # the stack\n  # first\n  - {type: relu}\n",
+    "unfinished": "input: [4]\nlayers:\n",
 }
 
 
