@@ -129,3 +129,11 @@ def test_tied_head_of_the_wrong_shape_names_both_layers(tmp_path):
     assert error.message.startswith("dense 'head': cannot share the parameters of embedding 'emb': "
                                     "this layer's kernel is [999, 64], 'emb' has table [1000, 64]")
     assert where(error) == (5, 63)
+
+
+def test_duplicate_expert_layer_names_are_refused(tmp_path):
+    layer = ("{type: moe, experts: 2, top_k: 1, expert: [{name: fc, type: dense, units: 64},"
+             " {name: fc, type: dense, units: 64}]}")
+    error = refusal(tmp_path, two(layer))
+    assert "duplicate expert layer name 'fc'" in error.message
+    assert where(error) == (4, 5 + layer.rindex("fc"))

@@ -78,6 +78,7 @@ def _expert(ctx: Ctx, types: Mapping[str, LayerType], layers: list[MarkedMap]):
     shape = ctx.in_shape
     weights: list = []
     single = len(layers) == 1
+    seen: set[str] = set()
     for index, spec in enumerate(layers):
         kind = spec.get("type")
         if kind not in EXPERT_TYPES:
@@ -89,6 +90,9 @@ def _expert(ctx: Ctx, types: Mapping[str, LayerType], layers: list[MarkedMap]):
         if not isinstance(name, str) or not name or "." in name:
             raise ctx.error(f"an expert layer's name must be a non-empty string without '.', got {show(name)}",
                             mark=spec.mark_of("name"))
+        if name in seen:
+            raise ctx.error(f"duplicate expert layer name '{name}'", mark=spec.mark_of("name"))
+        seen.add(name)
         ltype = types[kind]
         sub = Ctx(kind, f"{ctx.name}.expert" + ("" if single else f".{name}"), spec, [shape])
         sub.values = check_fields(sub, ltype.fields, EXPERT_KEYS)
