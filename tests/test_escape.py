@@ -241,3 +241,28 @@ def test_long_names_inside_messages_are_cut():
 def test_markdown_keeps_ordinary_names_and_shapes():
     assert escape.markdown("layer_1 [96, 55, 55]") == "layer_1 [96, 55, 55]"
     assert escape.markdown("a|b <i> `c` [x](y)") == "a\\|b &lt;i&gt; \\`c\\` [x\\](y)"
+
+
+def test_hostile_names_are_inert_in_every_diff_format(tmp_path):
+    import subprocess
+    import sys
+
+    from paramlint.formats import DIFF_FORMATS
+
+    hostile = [yaml_name("".join(HOSTILE[i:i + 4])) for i in range(0, 24, 4)]
+    old = {"name": hostile[0], "inputs": {hostile[1]: [8, 8, 8]},
+           "layers": [{"name": hostile[2], "type": "conv2d", "filters": 8, "kernel": 1,
+                       "inputs": [hostile[1]]},
+                      {"name": hostile[3], "type": "dense", "units": 10}]}
+    new = {**old, "layers": [*old["layers"][:1],
+                             {"name": hostile[4], "type": "conv2d", "filters": 16, "kernel": 1},
+                             {"name": hostile[5], "type": "dense", "units": 20}]}
+    for name, doc in (("old.yaml", old), ("new.yaml", new)):
+        (tmp_path / name).write_text(yaml.safe_dump(doc, allow_unicode=False))
+    for fmt in DIFF_FORMATS:
+        proc = subprocess.run([sys.executable, "-m", "paramlint", "diff", "-f", fmt, "old.yaml",
+                               "new.yaml"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert proc.returncode in (0, 1), proc.stderr
+        assert proc.stdout.strip(), fmt
+        n_lines = len(proc.stdout.splitlines())
+        check_output(fmt, proc.stdout, n_lines if fmt == "github" else 0)

@@ -219,3 +219,12 @@ def test_pre_commit_with_the_readme_recipe_passes_on_that_repository(tmp_path):
     assert "models/broken.yaml:5:5: PRM001 [error] YAML syntax error" in failing.stdout
     hook_output = failing.stdout.split("paramlint...")[-1]
     assert not [name for name in OTHER_YAML if name in hook_output]
+
+
+def test_this_repository_has_no_model_file_outside_fixtures_and_tests():
+    # Its own YAML (.pre-commit-hooks.yaml, CI, docs) is not linted as models.
+    import json
+
+    proc = paramlint("check", "--no-cache", "-f", "json", ".", cwd=REPO)
+    paths = [m["path"] for m in json.loads(proc.stdout)["models"]]
+    assert paths and [p for p in paths if not p.startswith(("fixtures/", "tests/"))] == []

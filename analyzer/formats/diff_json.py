@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from .. import __version__
+from ..escape import json_log
 from ..diff import FIGURES, TOTALS, ModelDiff
 
 SHAPES = ("input_shape", "output_shape")
@@ -56,4 +57,4 @@ def render(diffs: list[ModelDiff], **_options) -> str:
     doc = {"schema": 1, "kind": "diff", "tool": {"name": "paramlint", "version": __version__},
            "passed": not any(d.over for d in diffs),
            "models": [model_dict(d) for d in diffs]}
-    return json.dumps(doc, indent=2) + "\n"
+    return json_log(json.dumps(doc, indent=2)) + "\n"

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from ..diff import ModelDiff, label, same_shape
+from ..escape import log_lines
 from ..ir import format_shape, one_line
 
 LABELS = {"params": "params", "trainable": "trainable", "non_trainable": "non-trainable",
@@ -76,7 +77,7 @@ def layer_lines(diff: ModelDiff) -> list[str]:
         shape = new_shape or old_shape
         if c.old and c.new and not same_shape(c.old.get("output_shape"), c.new.get("output_shape")):
             shape = f"{old_shape} -> {new_shape}"
-        name = shorten(label(c))
+        name = shorten(one_line(label(c)))
         before = num(c.figure("params", "old")) if c.old else "-"
         after = num(c.figure("params", "new")) if c.new else "-"
         d = c.delta("params")
@@ -98,7 +99,7 @@ def module_lines(diff: ModelDiff) -> list[str]:
                        f"{'change':>13} {'MACs change':>16}", bold=True)]
     for m in diff.modules:
         d = m.delta("params")
-        out.append(f"    {shorten(m.module):<{NAME_WIDTH}} {num(m.before.get('params')):>15} "
+        out.append(f"    {shorten(one_line(m.module)):<{NAME_WIDTH}} {num(m.before.get('params')):>15} "
                    f"{num(m.after.get('params')):>15} {_colour(f'{signed(d):>13}', d)} "
                    f"{signed(m.delta('macs')) if m.delta('macs') else '':>16}".rstrip())
     return out
@@ -136,4 +137,4 @@ def render(diffs: list[ModelDiff], **_options) -> str:
     failed = sum(1 for d in diffs if d.over)
     summary = (f"{len(diffs)} model file{'s' if len(diffs) != 1 else ''} changed"
                + (f"; {failed} over budget." if failed else "."))
-    return "\n\n".join(blocks) + "\n\n" + summary + "\n"
+    return log_lines("\n\n".join(blocks) + "\n\n" + summary + "\n")
