@@ -176,6 +176,13 @@ def infer(model: Any) -> tuple[Any, str | None]:
 FOLD_ROUNDS = 2
 
 
+#: Ops whose output shape depends on an input's values: only they can leave
+#: a shape that folding would find.
+_VALUE_SHAPED = frozenset({"Reshape", "Expand", "Pad", "Slice", "ConstantOfShape", "Range", "Tile",
+                           "Resize", "Upsample", "Unsqueeze", "Squeeze", "Split", "OneHot", "TopK",
+                           "Gather", "NonZero", "Compress"})
+
+
 def _unknown(shape: Shape | None) -> bool:
     return shape is None or any(d is None or (isinstance(d, str) and d.startswith("unk__"))
                                 for d in shape)
@@ -186,6 +193,8 @@ def _fold_shape_arithmetic(inferred: Any) -> bool:
     into ``inferred``'s value_info; its nodes stay as they are. True when
     some shape was found."""
     g = inferred.graph
+    if not any(n.op_type in _VALUE_SHAPED for n in g.node):
+        return False  # every shape follows from input shapes: nothing to fold
     shapes = graph_shapes(g)
     if not any(_unknown(shapes.get(o)) for n in g.node for o in n.output if o):
         return False
