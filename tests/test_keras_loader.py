@@ -266,3 +266,16 @@ def test_fused_activations_and_nhwc_windows_raise_no_design_findings(name, tmp_p
     rules = [r for r in discover().rules if r.code in ("PRM502", "PRM503", "PRM505")]
     found, _ = run_rules(model, rules, Settings())
     assert found == []
+
+
+@pytest.mark.parametrize("name", ["text_rnn", "convnext_tiny", "resnet50", "shared_siamese"])
+def test_report_rows_at_depth_1_are_model_summary_rows(name, tmp_path):
+    """The report a user reads (rows rolled up to depth 1) against model.summary():
+    the rows with parameters, same names, same order, same counts."""
+    from paramlint.engine import analyze_file
+    from paramlint.modules import rows
+
+    document = analyze_file(fixture(name, tmp_path), Settings()).document
+    mine = [(row.path, row.params) for row in rows(document, depth=1) if row.params]
+    summary = [(n, p) for n, _, p in TRUTH[name]["summary"] if p]
+    assert mine == summary

@@ -230,3 +230,21 @@ def test_cli_reports_a_scaled_name_from_the_unscaled_file(tmp_path):
     [model] = json.loads(result.output)["models"]
     assert model["name"] == "yolov8s" and model["format"] == "ultralytics"
     assert model["totals"]["trainable"] == 11_166_544
+
+
+def test_report_rows_at_depth_2_are_ultralytics_rows():
+    """``report --depth 2`` gives one row per YAML row, as parse_model's table:
+    its trainable parameters plus the BatchNorm buffers of its layers."""
+    from paramlint.engine import analyze_file
+    from paramlint.modules import rows
+
+    model = load(str(HERE / "yolov8.yaml"), "n")
+    document = analyze_file(str(HERE / "yolov8n.yaml"), Settings()).document
+    mine = {row.path: row.params for row in rows(document, depth=2)}
+    leaves = TRUTH["yolov8n"]["leaves"]  # torch's leaf modules with parameters, DFL's included
+    assert set(mine) == {".".join(k.split(".")[:2]) for k in leaves}
+    for row in mine:
+        torch_params = sum(v for k, v in leaves.items() if k.startswith(row + "."))
+        running = sum(w.elements for n, w in model.weights.items()
+                      if n.startswith(row + ".") and "running" in n)
+        assert mine[row] == torch_params + running, row
