@@ -1,5 +1,11 @@
 """``python -m paramlint``: the paramlint command without the console script."""
 
-from .cli import main
+import sys
+
+try:
+    from .cli import main
+except KeyboardInterrupt:  # Ctrl-C while starting up: as during a run
+    print("paramlint: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 main(prog_name="paramlint")

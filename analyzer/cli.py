@@ -81,6 +81,17 @@ class _Main(click.Group):
         gc.freeze()
         return super().__call__(*args, **kwargs)
 
+    def invoke(self, ctx):
+        # click's own handling prints "Aborted!" and exits 1, the status of
+        # "findings": Ctrl-C is 130 (128 + SIGINT), as for any Unix tool.
+        # Every file paramlint writes is written atomically, so stopping
+        # here leaves nothing half written.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("paramlint: interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
+
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paramlint")

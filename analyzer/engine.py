@@ -125,6 +125,11 @@ def run_rules(model: Model, rules: Iterable[Rule], settings: Settings) -> tuple[
 def analyze_file(path: str, settings: Settings, rules: list[Rule] | None = None,
                  loader: str | None = None) -> FileReport:
     """Load one file (with the named loader, else the claimer) and run the rules on it."""
+    return report_of(load_model(path, loaders.by_name(loader) if loader else None), settings, rules)
+
+
+def report_of(model: Model, settings: Settings, rules: list[Rule] | None = None) -> FileReport:
+    """Run the rules on a loaded (or failed) model: its FileReport."""
     # Imported here: a run whose files are all cache hits needs neither the
     # rules nor the report builder (nor counting).
     from .plugins import discover
@@ -132,11 +137,10 @@ def analyze_file(path: str, settings: Settings, rules: list[Rule] | None = None,
 
     if rules is None:
         rules = discover().rules
-    model = load_model(path, loaders.by_name(loader) if loader else None)
     findings, metrics = run_rules(model, rules, settings)
     document = build_document(model, metrics.get("counts"))
     findings.sort(key=lambda f: (f.line or 0, f.node_index or 0, f.code))
-    return FileReport(path=path, document=document, findings=findings)
+    return FileReport(path=model.path, document=document, findings=findings)
 
 
 def default_jobs(paths: list[str]) -> int:
@@ -170,6 +174,86 @@ def screen(paths: list[str]) -> dict[str, str | None]:
     return out
 
 
+def _init_worker() -> None:
+    """A worker leaves Ctrl-C to its parent and dies with it."""
+    import signal
+
+    from .isolate import die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+
+
+#: Said of the one file a worker was analysing when it died.
+WORKER_DIED = "paramlint's worker process died while analysing this file"
+
+
+def _died(path: str, settings: Settings) -> FileReport:
+    name, suffix = os.path.splitext(os.path.basename(path))
+    fmt = suffix.lstrip(".").lower()
+    model = Model(path=path, format="yaml" if fmt == "yml" else fmt, name=name,
+                  error=LoadError(WORKER_DIED, Location(path)))
+    return report_of(model, settings)
+
+
+def _pool(workers: int):
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
+
+
+def _stop(pool) -> None:
+    """Shut a pool down now: pending work cancelled, workers killed."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        try:
+            process.kill()
+        except Exception:
+            pass
+    for process in processes:
+        try:
+            process.join(5)
+        except Exception:
+            pass
+
+
+def _parallel(todo: list[tuple[str, Settings, str | None]], workers: int) -> list[FileReport]:
+    """``analyze_file`` of every path in worker processes.
+
+    A worker that dies (a signal, the kernel's OOM killer) breaks the whole
+    pool; the files not finished are then run one at a time in a pool of
+    one, so that a death costs exactly the file it happened on.
+    """
+    from concurrent.futures.process import BrokenProcessPool
+
+    done: list[FileReport] = []
+    chunk = max(1, len(todo) // (workers * 4))
+    pool = _pool(workers)
+    try:
+        for report in pool.map(_worker, todo, chunksize=chunk):
+            done.append(report)
+    except BrokenProcessPool:
+        pass
+    finally:
+        _stop(pool)
+    single = None
+    try:
+        for args in todo[len(done):]:
+            if single is None:
+                single = _pool(1)
+            try:
+                done.append(single.submit(_worker, args).result())
+            except BrokenProcessPool:
+                _stop(single)
+                single = None
+                done.append(_died(args[0], args[1]))
+    finally:
+        if single is not None:
+            _stop(single)
+    return done
+
+
 def analyze(
     paths: list[str],
     settings: Settings,
@@ -191,12 +275,7 @@ def analyze(
             todo.append(path)
     workers = jobs if jobs is not None else default_jobs(todo)
     if workers > 1 and len(todo) > 1 and analyze_one is analyze_file:
-        from concurrent.futures import ProcessPoolExecutor
-
-        chunk = max(1, len(todo) // (workers * 4))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            fresh = list(pool.map(_worker, [(p, settings, claimed[p]) for p in todo],
-                                  chunksize=chunk))
+        fresh = _parallel([(p, settings, claimed[p]) for p in todo], workers)
     elif analyze_one is analyze_file:
         fresh = [analyze_file(p, settings, loader=claimed[p]) for p in todo]
     else:

@@ -79,11 +79,17 @@ class _EngineCache:
         self.cache.put(path, known[0], self.fingerprint, report)
 
 
+#: Words of a load error that may not happen again on a healthy, idle
+#: machine: such a result is not a property of the file, so not cached.
+TRANSIENT = ("internal error", "out of memory", "not enough memory", "timed out",
+             "was killed", "worker process died")
+
+
 def _transient(report) -> bool:
-    """Results of a crash or exhausted memory are not worth remembering."""
+    """Results of a crash, exhausted memory or a missed deadline are not worth remembering."""
     error = str(report.document.get("error") or "")
     return (any(f.extra.get("internal_error") for f in report.findings)
-            or "internal error" in error or "out of memory" in error)
+            or any(word in error for word in TRANSIENT))
 
 
 def _registry(cache):

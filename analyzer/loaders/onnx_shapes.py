@@ -150,15 +150,8 @@ def _fill_same_shape(model: Any) -> bool:
     return added
 
 
-def infer(model: Any) -> tuple[Any, str | None]:
-    """``(inferred model, error message or None)``.
-
-    Tries with data propagation first (shapes computed from Shape/Slice/
-    Concat chains), then without; on failure returns the model unchanged
-    and the reason, and the loader goes on without the missing shapes.
-    Shape-preserving ops that onnx leaves without a shape get their
-    input's, and inference runs again (a few rounds at most).
-    """
+def _infer_here(model: Any) -> tuple[Any, str | None]:
+    """``infer`` in this process: what the child runs."""
     inferred, error = _run(model)
     for _ in range(3):
         if error is not None or not _fill_same_shape(inferred):
@@ -168,6 +161,57 @@ def infer(model: Any) -> tuple[Any, str | None]:
         if error is not None or not _fold_shape_arithmetic(inferred):
             break
     return inferred, error
+
+
+#: Deadline of shape inference in the child: a base plus a per-node share.
+#: Measured (2 shared cores): a 50,000-node chain infers in ~1.5 s, so
+#: this is ~40 times what a real model needs; Einsum with equation "\xff"
+#: spins forever inside onnx and is stopped by it.
+INFER_SECONDS = 10.0
+INFER_SECONDS_PER_NODE = 0.001
+
+
+def infer_job(payload: bytes) -> bytes:
+    """The child's side of ``infer``: a serialized model in; the error
+    message's length (4 bytes), the message and the inferred model out."""
+    import onnx
+
+    inferred, error = _infer_here(onnx.ModelProto.FromString(payload))
+    message = (error or "").encode("utf-8", "replace")
+    body = b"" if error is not None and inferred is None else inferred.SerializeToString()
+    return len(message).to_bytes(4, "big") + message + body
+
+
+def infer(model: Any) -> tuple[Any, str | None]:
+    """``(inferred model, error message or None)``.
+
+    Tries with data propagation first (shapes computed from Shape/Slice/
+    Concat chains), then without; on failure returns the model unchanged
+    and the reason, and the loader goes on without the missing shapes.
+    Shape-preserving ops that onnx leaves without a shape get their
+    input's, and inference runs again (a few rounds at most).
+
+    onnx's inference is C++ that crashes or spins on some hostile graphs:
+    it runs in the supervised child (analyzer/isolate.py), and a crash, a
+    hang or a broken limit is a ``LoadError`` naming it.
+    """
+    import onnx
+
+    from ..ir import LoadError
+    from ..isolate import ChildFailed, JobError, call
+
+    nodes = len(model.graph.node)
+    try:
+        data = call("paramlint.loaders.onnx_shapes:infer_job", model.SerializeToString(),
+                    timeout=INFER_SECONDS + nodes * INFER_SECONDS_PER_NODE)
+    except ChildFailed as exc:
+        raise LoadError(f"onnx shape inference {exc}") from None
+    except JobError as exc:  # the model did not parse back: as a failed inference
+        return model, str(exc)[:300]
+    size = int.from_bytes(data[:4], "big")
+    error = data[4:4 + size].decode("utf-8", "replace") or None
+    body = data[4 + size:]
+    return (onnx.ModelProto.FromString(body) if body else model), error
 
 
 #: Each round of shape folding resolves one more level of "a shape computed

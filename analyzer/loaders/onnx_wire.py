@@ -24,6 +24,7 @@ import stat
 from typing import TYPE_CHECKING
 
 from ..ir import LoadError, Location
+from ..isolate import ChildFailed, JobError, call
 from .protowire import (
     LEN,
     VARINT,
@@ -312,28 +313,100 @@ def _one_line(text: str) -> str:
 
 
 def read_model(path: str, keep_bytes: int = 4096) -> "onnx.ModelProto":
-    """Slim ModelProto: every TensorProto payload larger than keep_bytes dropped, dims/data_type/name kept."""
+    """Slim ModelProto: every TensorProto payload larger than keep_bytes dropped, dims/data_type/name kept.
+
+    The file is memory-mapped and walked in the supervised child process
+    (analyzer/isolate.py): a file truncated while it is mapped raises
+    SIGBUS, which no process survives; the child's death is this file's
+    LoadError. Only the slim bytes come back.
+    """
     if isinstance(keep_bytes, bool) or not isinstance(keep_bytes, int) or keep_bytes < 0:
         raise ValueError(f"keep_bytes must be a non-negative int, not {keep_bytes!r}")
+    path = os.fspath(path)
     where = Location(str(path))
+    # Vetted here first (a regular file, readable by us): the child's
+    # answer then only ever concerns the bytes.
+    fd = _open_checked(path)
     try:
-        return _read(os.fspath(path), keep_bytes)
-    except LoadError:
-        raise
+        size = os.fstat(fd).st_size
+        if size <= IN_MEMORY_BYTES:  # read, not mapped: no SIGBUS, no round trip
+            data = _read_fd(fd, size)
+    finally:
+        os.close(fd)
+    try:
+        if size <= IN_MEMORY_BYTES:
+            slim = slim_job_bytes(data, keep_bytes)
+        else:
+            slim = call("paramlint.loaders.onnx_wire:slim_job",
+                        keep_bytes.to_bytes(8, "big") + os.fsencode(path),
+                        timeout=READ_SECONDS + size / READ_BYTES_PER_SECOND)
+    except JobError as exc:
+        raise LoadError(str(exc), where) from None
+    except ChildFailed as exc:
+        what = str(exc)
+        if "SIGBUS" in what:
+            what += ": the file was truncated or changed while it was read"
+        raise LoadError(f"reading the ONNX file {what}", where) from None
+    return _parse(slim, where)
+
+
+#: Files up to this size are read into memory and walked here; larger ones
+#: are memory-mapped, and walked in the supervised child (a mapped file
+#: truncated by someone else raises SIGBUS). Graph-only exports are a few
+#: MB; the weights of a real model are far beyond this.
+IN_MEMORY_BYTES = 16 << 20
+
+
+def _read_fd(fd: int, size: int) -> bytes:
+    chunks = []
+    while size > 0:
+        chunk = os.read(fd, min(size, 1 << 24))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+#: Deadline of the slim read: a base plus the file's size at a slow disk's
+#: speed (the walk reads only field headers, so this is far above need).
+READ_SECONDS = 30.0
+READ_BYTES_PER_SECOND = 20e6
+
+
+def slim_job(payload: bytes) -> bytes:
+    """The child's side of ``read_model``: keep_bytes (8 bytes) + path -> slim bytes."""
+    keep_bytes = int.from_bytes(payload[:8], "big")
+    return _errors_as_job_errors(_read, os.fsdecode(payload[8:]), keep_bytes)
+
+
+def slim_job_bytes(data: bytes, keep_bytes: int) -> bytes:
+    """``slim_bytes`` with every error as a one-line ``JobError``."""
+    if not data:
+        raise JobError("not a valid ONNX file: empty file")
+    return _errors_as_job_errors(slim_bytes, data, keep_bytes)
+
+
+def _errors_as_job_errors(func, *args) -> bytes:
+    try:
+        return func(*args)
+    except LoadError as exc:
+        raise JobError(exc.message) from None
     except WireError as exc:
-        raise LoadError(f"not a valid ONNX file (truncated or corrupt protobuf): {exc}", where) from None
+        raise JobError(f"not a valid ONNX file (truncated or corrupt protobuf): {exc}") from None
     except _BadModel as exc:
-        raise LoadError(_one_line(exc), where) from None
+        raise JobError(_one_line(exc)) from None
     except MemoryError:
-        raise LoadError("not enough memory to read the model", where) from None
+        raise JobError("not enough memory to read the model") from None
     except RecursionError:
-        raise LoadError("model nested too deeply to read", where) from None
+        raise JobError("model nested too deeply to read") from None
     except Exception as exc:  # the boundary: nothing else may escape
         reason = _one_line(exc) or type(exc).__name__
-        raise LoadError(f"cannot read ONNX model: {reason}", where) from exc
+        raise JobError(f"cannot read ONNX model: {reason}") from None
 
 
-def _read(path: str, keep_bytes: int) -> "onnx.ModelProto":
+def _open_checked(path: str) -> int:
+    """An fd of ``path`` if it is a non-empty regular file, else LoadError."""
     where = Location(path)
     try:
         st = os.stat(path)
@@ -361,17 +434,25 @@ def _read(path: str, keep_bytes: int) -> "onnx.ModelProto":
             raise LoadError("cannot read model: not a regular file", where)
         if st.st_size == 0:
             raise LoadError("not a valid ONNX file: empty file", where)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read(path: str, keep_bytes: int) -> bytes:
+    fd = _open_checked(path)
+    try:
         try:
             mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError, OverflowError) as exc:
-            raise LoadError(f"cannot map file: {_one_line(exc)}", where) from None
+            raise LoadError(f"cannot map file: {_one_line(exc)}", Location(path)) from None
     finally:
         os.close(fd)
     try:
-        slim = slim_bytes(mm, keep_bytes)
+        return slim_bytes(mm, keep_bytes)
     finally:
         mm.close()
-    return _parse(slim, where)
 
 
 def _parse(data: bytes, where: Location) -> "onnx.ModelProto":
@@ -380,6 +461,8 @@ def _parse(data: bytes, where: Location) -> "onnx.ModelProto":
 
     try:
         model = onnx.ModelProto.FromString(data)
+    except MemoryError:
+        raise LoadError("not enough memory to read the model", where) from None
     except DecodeError as exc:
         raise LoadError(f"not a valid ONNX file: {_one_line(exc)}", where) from None
     if not model.HasField("graph"):  # pragma: no cover - slim_bytes checks it
