@@ -16,6 +16,12 @@ CONV_OPS = frozenset({
     "conv1d_transpose", "conv2d_transpose", "conv3d_transpose",
 })
 RECURRENT_OPS = frozenset({"rnn", "lstm", "gru"})
+#: A layer's ``shared_with`` names at most this many others. Every reader
+#: listing every other one is quadratic: 10,000 MatMuls reading one weight
+#: (or a ``repeat: 99999, share_repeats: true`` block) would make 10^8-10^10
+#: names. The complete record is the tie itself (``Counts.ties``), which
+#: lists each tied weight once with all its readers.
+MAX_SHARED_WITH = 16
 
 
 @dataclass
@@ -186,8 +192,12 @@ def count(model: Model) -> Counts:
                 trainable += size
             else:
                 non_trainable += size
-            if name in tied:
-                partners.update((other, None) for other in readers[name] if other != layer.name)
+            if name in tied and len(partners) < MAX_SHARED_WITH:
+                for other in readers[name]:
+                    if other != layer.name:
+                        partners[other] = None
+                        if len(partners) >= MAX_SHARED_WITH:
+                            break
         params = trainable + non_trainable
         per_use_total += params
         sharing = missing = None

@@ -71,3 +71,61 @@ NATIVE_CRASHERS = {
 def write(model: onnx.ModelProto, path: Path) -> Path:
     path.write_bytes(model.SerializeToString())
     return path
+
+
+# ---- expansion bombs
+
+
+def function_bomb(fanout: int = 4, depth: int = 10) -> onnx.ModelProto:
+    """Model-local functions f0..f{depth}: each calls the next ``fanout``
+    times in a chain, the last is one Relu. fanout**depth nodes once
+    inlined (4, 10: 1,048,576) from ~1.4 KB of file."""
+    functions = []
+    for level in range(depth, -1, -1):
+        if level == depth:
+            body = [helper.make_node("Relu", ["x"], ["y"])]
+        else:
+            names = ["x", *[f"t{k}" for k in range(fanout - 1)], "y"]
+            body = [helper.make_node(f"f{level + 1}", [names[k]], [names[k + 1]], domain="local")
+                    for k in range(fanout)]
+        functions.append(helper.make_function("local", f"f{level}", ["x"], ["y"], body,
+                                              [helper.make_opsetid("", 21)]))
+    node = helper.make_node("f0", ["x"], ["y"], domain="local")
+    return _model([node], [_vi("x", FLOAT, [1, 4])], [_vi("y", FLOAT, [1, 4])],
+                  functions=functions, extra_opsets=[("local", 1)])
+
+
+def shared_weight_matmuls(readers: int = 10_000, width: int = 8) -> onnx.ModelProto:
+    """``readers`` MatMuls in a chain, every one reading the same weight."""
+    w = helper.make_tensor("W", FLOAT, [width, width], [0.5 + k for k in range(width * width)])
+    nodes = [helper.make_node("MatMul", [f"h{k}" if k else "x", "W"], [f"h{k + 1}"], name=f"mm{k}")
+             for k in range(readers)]
+    return _model(nodes, [_vi("x", FLOAT, [1, width])], [_vi(f"h{readers}", FLOAT, [1, width])],
+                  opset=17, inits=[w])
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def many_nodes_bytes(nodes: int = 1_000_000) -> bytes:
+    """A ModelProto of ``nodes`` Relu nodes in a chain, hand-encoded (onnx.helper
+    takes minutes for a million). Node k reads t{k} and writes t{k+1}."""
+    relu = _field(4, b"Relu")
+    body = b"".join(_field(1, _field(1, b"t%d" % k) + _field(2, b"t%d" % (k + 1)) + relu)
+                    for k in range(nodes))
+    x = _vi("t0", FLOAT, [1, 4]).SerializeToString()
+    y = _vi(f"t{nodes}", FLOAT, [1, 4]).SerializeToString()
+    graph = body + _field(2, b"g") + _field(11, x) + _field(12, y)
+    opset = _field(1, b"") + b"\x10" + _varint(17)  # OperatorSetIdProto: domain "", version 17
+    return b"\x08" + _varint(8) + _field(7, graph) + _field(8, opset)  # ir_version 8

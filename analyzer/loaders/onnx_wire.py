@@ -40,11 +40,20 @@ from .protowire import (
 if TYPE_CHECKING:  # onnx is imported on first use, not when this module is
     import onnx
 
-__all__ = ["read_model", "payload_dropped", "MAX_GRAPH_DEPTH", "PAYLOAD_FIELDS"]
+__all__ = ["read_model", "payload_dropped", "MAX_GRAPH_DEPTH", "MAX_NODES", "MAX_STRUCTURE_BYTES",
+           "PAYLOAD_FIELDS"]
 
 #: How deep subgraphs (If/Loop/Scan bodies, graph attributes) may nest.
 #: onnx's own protobuf parser (upb, 100 message levels) stops at 32.
 MAX_GRAPH_DEPTH = 32
+#: Nodes a model may hold, in all its graphs and functions as stored, and
+#: after its local functions are inlined (docs/limits.md: real exports
+#: hold a few hundred to a few tens of thousands).
+MAX_NODES = 500_000
+#: Bytes of everything but weight payloads (names, attributes, doc
+#: strings...): what is copied, parsed and kept in memory. A 50,000-node
+#: graph is ~5 MB of it (docs/limits.md).
+MAX_STRUCTURE_BYTES = 256 << 20
 
 # Message kinds, and for each one the fields that hold a message of a kind
 # that can (transitively) hold a TensorProto. Numbers are onnx.proto's
@@ -111,6 +120,7 @@ class _Slimmer:
         self.keep_bytes = keep_bytes
         self.has_graph = False
         self.has_opset = False
+        self.nodes = 0
 
     def message(self, start: int, end: int, kind: int, depth: int) -> tuple[list, int] | None:
         """Rewrite the message at ``buf[start:end]``.
@@ -135,6 +145,12 @@ class _Slimmer:
             fields = select_fields(self.buf, start, end, children)
             if not fields:  # most nodes and attributes: nothing to rewrite
                 return None
+            if kind == _GRAPH or kind == _FUNCTION:
+                node_field = 1 if kind == _GRAPH else 7
+                self.nodes += sum(1 for f in fields if f[0] == node_field)
+                if self.nodes > MAX_NODES:
+                    raise _BadModel(f"the model holds more than {MAX_NODES:,} nodes "
+                                    f"(paramlint's limit; see docs/limits.md)")
         chunks: list = []
         length = 0
         run_start = start  # start of the pending unchanged run
@@ -274,6 +290,11 @@ def slim_bytes(buf, keep_bytes: int = 4096) -> bytes:
         # onnx.proto: "All ModelProtos MUST have at least one entry" (and a
         # file cut right after its graph would otherwise pass for a model).
         raise _BadModel("not an ONNX model: no opset_import")
+    length = len(buf) if result is None else result[1]
+    if length > MAX_STRUCTURE_BYTES:
+        raise _BadModel(f"the model's structure (all but weight values) is {length / 2**20:,.0f} MiB, "
+                        f"over paramlint's limit of {MAX_STRUCTURE_BYTES >> 20} MiB "
+                        f"(see docs/limits.md)")
     if result is None:
         return bytes(buf)
     chunks, length = result
