@@ -18,11 +18,13 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .atomic import atomic_write_text
+from .atomic import NotRegularFile, atomic_write_text, read_regular
 from .results import FileReport
 from .rule import Finding
 
 VERSION = 1
+#: A baseline of a million findings is ~150 MB; past this it is not one.
+MAX_BYTES = 512 << 20
 _NUMBER_RE = re.compile(r"[-+]?\d[\d,_]*(?:\.\d+)?(?:[eE][-+]?\d+)?%?")
 _SPACE_RE = re.compile(r"\s+")
 
@@ -96,6 +98,8 @@ def write_baseline(path: str | Path, reports: list[FileReport]) -> Baseline:
     text = json.dumps(_document(baseline), indent=2, sort_keys=True) + "\n"
     try:
         atomic_write_text(path, text)
+    except NotRegularFile as exc:
+        raise BaselineError(f"cannot write baseline: {exc}") from None
     except OSError as exc:
         raise BaselineError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
     return baseline
@@ -105,12 +109,14 @@ def load_baseline(path: str | Path) -> Baseline:
     """Read a baseline file; any problem is a ``BaselineError``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, MAX_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise BaselineError(f"{path}: baseline file not found "
                             f"(create it with --write-baseline)") from None
+    except NotRegularFile as exc:
+        raise BaselineError(f"cannot read baseline: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise BaselineError(f"{path}: cannot read baseline: {exc}") from None
+        raise BaselineError(f"{path}: cannot read baseline: {exc.strerror or exc}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .atomic import read_regular
 from .results import FileReport
 
 CHUNK = 1 << 20  # 1 MiB
@@ -43,6 +44,9 @@ MEMO_LIMIT = 20_000  # stat-memo entries kept (newest first), ~2 MB
 #: size and mtime (git's "racily clean" problem). Covers 2 s FAT/HFS+ stamps.
 RACY_NS = 2_000_000_000
 DEFAULT_DIRNAME = ".paramlint_cache"
+#: An entry holds one file's report (a 50,000-layer model: ~20 MB).
+MAX_ENTRY_BYTES = 256 << 20
+MAX_MEMO_BYTES = 64 << 20
 ENTRY_FORMAT = 1
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -165,6 +169,85 @@ def code_fingerprint(modules: list[str]) -> str:
     return _sha256()(repr(seen).encode("utf-8")).hexdigest()
 
 
+def _owned(folder: Path) -> bool:
+    """Whether ``folder`` is a cache paramlint made (its CACHEDIR.TAG says so)."""
+    try:
+        head = read_regular(folder / "CACHEDIR.TAG", 4096)
+    except OSError:
+        return False
+    return head.startswith(CACHEDIR_TAG.encode("ascii")[:60]) and b"paramlint" in head
+
+
+def own_folder(folder: Path) -> Path:
+    """The folder the cache lives in: ``folder`` itself when it is missing,
+    empty or already paramlint's cache, else ``folder/.paramlint_cache``.
+
+    The cache writes a ``.gitignore`` of ``*`` and a ``CACHEDIR.TAG`` in
+    its folder: in a folder of the user's own (``--cache-dir .``) git would
+    stop showing new files and backups would skip the folder.
+    """
+    try:
+        entries = os.scandir(folder)
+    except FileNotFoundError:
+        return folder
+    except OSError:
+        return folder  # not a folder or unreadable: every access fails, a miss
+    with entries:
+        holds_files = any(True for _ in entries)
+    if not holds_files or _owned(folder):
+        return folder
+    return folder / DEFAULT_DIRNAME
+
+
+def valid_report(report: FileReport) -> bool:
+    """Whether a report read back has the types a fresh one has.
+
+    A cache entry is JSON anyone can edit: one that parses but holds a
+    string where a count belongs would crash an output format later.
+    """
+    from .rule import Finding
+
+    doc = report.document
+    if not isinstance(doc, dict) or not isinstance(report.findings, list):
+        return False
+    for f in report.findings:
+        if not isinstance(f, Finding) or not all(isinstance(getattr(f, k), str) for k in
+                                                 ("code", "rule", "severity", "path", "message")):
+            return False
+        if f.severity not in ("info", "warning", "error"):
+            return False
+        if not isinstance(f.extra, dict):
+            return False
+        for k in ("line", "column", "node_index"):
+            v = getattr(f, k, None)
+            if v is not None and (type(v) is not int):
+                return False
+        if getattr(f, "layer", None) is not None and not isinstance(f.layer, str):
+            return False
+    totals = doc.get("totals")
+    if totals is not None and not isinstance(totals, dict):
+        return False
+    for key in ("params", "trainable", "non_trainable", "per_use_params", "tied_savings"):
+        v = (totals or {}).get(key)
+        if v is not None and type(v) is not int:
+            return False
+    layers = doc.get("layers", [])
+    if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
+        return False
+    for layer in layers:
+        for key in ("name", "op"):
+            if not isinstance(layer.get(key), str):
+                return False
+        for key in ("params", "trainable", "non_trainable"):
+            v = layer.get(key)
+            if v is not None and type(v) is not int:
+                return False
+        if not isinstance(layer.get("shared_with", []), list):
+            return False
+    error = doc.get("error")
+    return error is None or isinstance(error, str)
+
+
 def default_cache_dir(config_source: Path | None, cwd: Path) -> Path:
     """``.paramlint_cache`` beside the configuration file, or in ``cwd``."""
     base = Path(config_source).resolve().parent if config_source else Path(cwd)
@@ -175,7 +258,7 @@ class Cache:
     """``get``/``put`` FileReports by content. Disabled: every get misses."""
 
     def __init__(self, folder: Path, enabled: bool = True) -> None:
-        self.folder = Path(folder)
+        self.folder = own_folder(Path(folder))
         self.enabled = enabled
         self._prepared = False
         self._stats: dict[str, Any] | None = None  # the stat memo as read
@@ -197,11 +280,13 @@ class Cache:
             return None
         key = self.key(path, file_digest, fingerprint)
         try:
-            data = json.loads(self._entry(key).read_text(encoding="utf-8"))
+            data = json.loads(read_regular(self._entry(key), MAX_ENTRY_BYTES))
             if data.get("key") != key or data.get("format") != ENTRY_FORMAT:
                 raise ValueError("stale entry")
             report = FileReport.from_dict(data["report"])
-        except Exception:  # missing, truncated, corrupt, unreadable: a miss
+            if report.path != path or not valid_report(report):
+                raise ValueError("tampered entry")
+        except Exception:  # missing, truncated, corrupt, unreadable, tampered: a miss
             return None
         return report
 
@@ -211,12 +296,14 @@ class Cache:
         from .atomic import atomic_write_text
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        tag = self.folder / "CACHEDIR.TAG"
-        if not tag.exists():
-            atomic_write_text(tag, CACHEDIR_TAG, durable=False)
+        if not _owned(self.folder) and any(os.scandir(self.folder)):
+            raise OSError(f"{self.folder} holds files that are not paramlint's")
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
             atomic_write_text(ignore, "# Created by paramlint automatically.\n*\n", durable=False)
+        tag = self.folder / "CACHEDIR.TAG"  # last: it marks the folder as paramlint's
+        if not tag.exists():
+            atomic_write_text(tag, CACHEDIR_TAG, durable=False)
         self._prepared = True
 
     def put(self, path: str, file_digest: str, fingerprint: str, report: FileReport) -> bool:
@@ -241,8 +328,8 @@ class Cache:
 
     def _load_memo(self, name: str) -> Any:
         try:
-            data = json.loads((self.folder / name).read_text(encoding="utf-8"))
-        except Exception:  # missing, truncated, corrupt, unreadable: nothing known
+            data = json.loads(read_regular(self.folder / name, MAX_MEMO_BYTES))
+        except Exception:  # missing, truncated, corrupt, unreadable, not a file: nothing known
             return None
         return data if isinstance(data, dict) and data.get("format") == MEMO_FORMAT else None
 

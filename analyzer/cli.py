@@ -156,6 +156,13 @@ def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_bas
 
     if write_baseline and baseline:
         raise click.UsageError("--write-baseline and --baseline cannot be combined")
+    if write_baseline:  # refused before the run, not after it
+        from .atomic import NotRegularFile, check_replaceable
+
+        try:
+            check_replaceable(write_baseline)
+        except NotRegularFile as exc:
+            raise Abort(f"cannot write baseline: {exc}") from None
     from .run import analyze_paths, exit_status
 
     run = analyze_paths(paths, config_file=config_file, select=select, ignore=ignore,

@@ -274,7 +274,17 @@ def _option_key(name: str) -> str:
 
 
 def _coerce_option(value: Any, opt_type: type, where: str) -> Any:
-    """The value as the option's type, or a ConfigError naming both."""
+    """The value as the option's type, or a ConfigError naming both.
+
+    Numbers must be finite and not negative: every numeric option is a
+    size, a count or a share, and ``max-share = nan`` (valid TOML) would
+    silently turn its rule off, as every comparison with NaN is false.
+    """
+    if opt_type in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError(f"{where}: expected a finite number, got {value!r}")
+        if value < 0:
+            raise ConfigError(f"{where}: must not be negative, got {value!r}")
     if opt_type is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if opt_type is int and isinstance(value, bool):

@@ -25,16 +25,36 @@ def collect(paths: Iterable[str], excluded: Callable[[str], bool] = lambda path:
     out: dict[str, None] = {}
     for path in paths:
         if os.path.isdir(path):
+            inside = _inside(path)
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS
                                  and not excluded(os.path.join(root, d)))
                 for name in sorted(files):
                     full = os.path.join(root, name)
-                    if name.lower().endswith(known) and not excluded(full):
+                    if name.lower().endswith(known) and not excluded(full) and inside(full):
                         out[os.path.normpath(full)] = None
         elif not excluded(path):
             out[os.path.normpath(path)] = None
     return list(out)
+
+
+def _inside(folder: str) -> Callable[[str], bool]:
+    """Whether a file found in ``folder`` stays in it once symlinks are resolved.
+
+    A folder walk never follows a symlink out of the tree it walks: in a
+    pull request, ``models/key.yaml -> ~/.ssh/id_ed25519`` would otherwise
+    be read, and a device or a secret is a symlink away. (A symlink named
+    on the command line is the user's choice, and is read.)
+    """
+    top = os.path.realpath(folder)
+    prefix = top if top.endswith(os.sep) else top + os.sep
+
+    def inside(path: str) -> bool:
+        # os.walk does not enter symlinked folders, so only the file itself
+        # can be a link (one lstat for the common, plain file).
+        return not os.path.islink(path) or os.path.realpath(path).startswith(prefix)
+
+    return inside
 
 
 def read_head(path: str, size: int) -> bytes:

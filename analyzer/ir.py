@@ -116,7 +116,14 @@ def one_line(text: str) -> str:
     """
     from .escape import text as visible
 
+    if len(text) > MAX_MESSAGE:  # a name or value of a hostile file can be megabytes
+        text = text[:MAX_MESSAGE] + "..."
     return visible(text)
+
+
+#: Longest load-error message (before escaping): the file's own text in a
+#: message is an excerpt, never its content.
+MAX_MESSAGE = 400
 
 
 class LoadError(Exception):

@@ -117,6 +117,8 @@ def _load(path: str) -> Model:
         raise LoadError(_clean(str(exc)), where) from None
     except RecursionError:
         raise LoadError("the graph nests too deeply", where) from None
+    except MemoryError:
+        raise  # the machine's state, not the file's: the engine says so, the cache forgets it
     except Exception as exc:  # a malformed model must never crash the run
         raise LoadError(_clean(f"malformed ONNX model: {_one_line(exc)}"), where) from None
 
@@ -605,6 +607,27 @@ def _unique_names(layers: list[Layer]) -> None:
         layer.name = name
 
 
+def _check_sizes(layers: list[Layer], path: str) -> None:
+    """Refuse a convolution or pooling whose output size comes out zero or
+    negative (a kernel larger than its padded input), as the YAML loader
+    does; onnx's inference computes such sizes without complaint, and
+    they would make negative counts. A negative dim that a file declares
+    (some old exporters wrote -1 for unknown) is read as unknown."""
+    for layer in layers:
+        out, ins = layer.output_shape, layer.input_shape
+        windowed = layer.op.startswith("conv") or "pool" in layer.op and "global" not in layer.op
+        if windowed and out is not None and ins is not None and len(out) > 2 \
+                and all(isinstance(d, int) and d >= 1 for d in ins[2:]) \
+                and any(isinstance(d, int) and d <= 0 for d in out[2:]):
+            raise LoadError(f"layer '{layer.name}' ({layer.source_op}): output size "
+                            f"{list(out[2:])} from input {list(ins[2:])}: the window does not fit "
+                            f"its padded input", layer.location or Location(path))
+        for attr in ("output_shape", "input_shape"):
+            shape = getattr(layer, attr)
+            if shape is not None and any(isinstance(d, int) and d < 0 for d in shape):
+                setattr(layer, attr, tuple(None if isinstance(d, int) and d < 0 else d for d in shape))
+
+
 def _build(path: str, model: Any) -> Model:
     where = Location(path)
     if not model.HasField("graph"):
@@ -620,6 +643,7 @@ def _build(path: str, model: Any) -> Model:
     builder = _Builder(path, flat, shape_error)
     layers = builder.build()
     _unique_names(layers)  # before diagnostics name them
+    _check_sizes(layers, path)
     builder.unknown_ops()
     if shape_error is not None:
         builder.diagnostics.insert(0, Diagnostic(

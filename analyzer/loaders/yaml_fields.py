@@ -17,8 +17,19 @@ from .yaml_source import Mark, MarkedMap, MarkedSeq, YamlError
 Shape = tuple  # tuple[int, ...], without batch, channels first
 
 
+#: Longest excerpt of a file's text a message quotes: enough to find the
+#: value, too little to carry a secret into a CI log when a file that is
+#: not a model (a key, a .env) is read as one.
+EXCERPT = 32
+
+
 def show(value: Any) -> str:
-    """A value as the user wrote it, for messages."""
+    """A value as the user wrote it, for messages: short and one line."""
+    text = _show(value)
+    return text if len(text) <= EXCERPT + 2 else text[:EXCERPT] + "..."
+
+
+def _show(value: Any) -> str:
     if isinstance(value, str):
         return repr(value) if "'" not in value else '"' + value + '"'
     if isinstance(value, bool):
@@ -26,9 +37,9 @@ def show(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, list):
-        return "[" + ", ".join(show(v) for v in value) + "]"
+        return "[" + ", ".join(_show(v) for v in value[:8]) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in list(value.items())[:8]) + "}"
     return str(value)
 
 

@@ -24,6 +24,8 @@ FORMAT_VERSION = VERSIONS[-1]
 TOP_KEYS = ("paramlint", "name", "input", "inputs", "layers")
 #: expanded layers (repeats included) above which a file is refused
 MAX_LAYERS = 100_000
+#: elements of an input above which a file is refused (as ONNX weights are)
+MAX_ELEMENTS = 10**15
 INPUT_REF = "@input"
 
 
@@ -147,6 +149,11 @@ class _Builder:
         if not isinstance(value, list) or not value or not all(is_int(v) and v >= 1 for v in value):
             raise _error(f"'{what}' must be a shape, a list of positive integers like [3, 224, 224], "
                          f"got {show(value)}", mark)
+        elements = 1
+        for v in value:
+            elements *= v
+            if elements > MAX_ELEMENTS:  # 300 dims of 10^15 would be a 4,500-digit count
+                raise _error(f"'{what}' holds more than 10^15 elements: past any real model", mark)
         return tuple(value)
 
     @staticmethod

@@ -180,12 +180,32 @@ def _scalar(event: Any, mark: Mark) -> _Node:
     if construct is None:  # an implicit tag with no safe meaning ('=')
         return _Node("scalar", event.value, mark, _STD + "str")
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    text = event.value
+    if tag == _STD + "int" and len(text) > MAX_INT_CHARS:  # before int() reads 10^6 digits
+        raise YamlError(f"integer of {len(text):,} characters {_excerpt(text)} is past any real "
+                        f"model (limit {MAX_INT:.0e})", mark)
     try:
         value = construct(_constructor, node)
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         problem = getattr(exc, "problem", None) or str(exc)
-        raise YamlError(f"cannot read {tag_text(tag)} value '{event.value}': {problem}", mark) from None
+        raise YamlError(f"cannot read {tag_text(tag)} value {_excerpt(text)}: {problem[:80]}", mark) from None
+    if type(value) is int and abs(value) > MAX_INT:
+        raise YamlError(f"integer {_excerpt(text)} is past any real model (limit {MAX_INT:.0e})", mark)
     return _Node("scalar", value, mark, tag)
+
+
+#: Largest integer a file may hold: counting.md's sizes, shapes and counts
+#: of real models are far below (the largest models have ~10^12 parameters).
+MAX_INT = 10**15
+#: Characters of an integer's text before it is even converted (Python 3.11
+#: refuses to convert past 4,300 digits; a long text is refused by length).
+MAX_INT_CHARS = 64
+
+
+def _excerpt(text: str) -> str:
+    """A value's text for a message: short (it may be a secret in a file
+    that is not a model) and quoted."""
+    return repr(text if len(text) <= 32 else text[:24] + "...")
 
 
 class _Alias(_Node):
