@@ -210,10 +210,10 @@ def test_a_dead_worker_costs_its_file_only(tmp_path, monkeypatch):
 
     real = engine.load_model
 
-    def load(path):
+    def load(path, *args, **kwargs):
         if path.endswith("die.yaml"):
             os.kill(os.getpid(), 9)  # the worker, as the OOM killer would
-        return real(path)
+        return real(path, *args, **kwargs)
 
     monkeypatch.setattr(engine, "load_model", load)  # forked workers inherit it
     files = []
