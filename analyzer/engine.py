@@ -174,14 +174,14 @@ def screen(paths: list[str]) -> dict[str, str | None]:
     return out
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int) -> None:
     """A worker leaves Ctrl-C to its parent and dies with it."""
     import signal
 
     from .isolate import die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()
+    die_with_parent(parent)
 
 
 #: Said of the one file a worker was analysing when it died.
@@ -199,7 +199,8 @@ def _died(path: str, settings: Settings) -> FileReport:
 def _pool(workers: int):
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
+    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                               initargs=(os.getpid(),))
 
 
 def _stop(pool) -> None:

@@ -59,17 +59,22 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def die_with_parent() -> None:
-    """Linux: the kernel kills this process when its parent exits."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
+def die_with_parent(parent: int | None = None) -> None:
+    """Linux: the kernel kills this process when its parent exits.
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+    ``parent``: the pid that started us; if it is already gone (it died
+    before this call), exit now, as the kernel will not tell us later.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except Exception:
+            pass
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def _address_space() -> int:
@@ -162,7 +167,7 @@ class _Child:
                 if "faulthandler" in sys.modules:  # its dump would reach the user's stderr
                     sys.modules["faulthandler"].disable()
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                die_with_parent()
+                die_with_parent(parent)
                 _limit_child()
                 _serve(req_r, ans_w, parent)
             except BaseException:

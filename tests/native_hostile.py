@@ -43,7 +43,8 @@ def gather_nd_huge_negative_batch_dims() -> onnx.ModelProto:
 
 
 def eye_like_no_input() -> onnx.ModelProto:
-    node = helper.make_node("EyeLike", [""], ["y"])
+    """Found by fuzz/fuzz_shapes.py: an absent input and a dtype attribute."""
+    node = helper.make_node("EyeLike", [""], ["y"], dtype=TensorProto.INT64)
     return _model([node], [], [_vi("y")])
 
 
@@ -58,7 +59,15 @@ def einsum_bad_equation() -> onnx.ModelProto:
     return _model([node], [_vi("x", FLOAT, [])], [_vi("y")])
 
 
-#: name -> (builder, what paramlint must say: a crash or a hang)
+def mean_variance_normalization_huge_dim() -> onnx.ModelProto:
+    """Found by fuzz/fuzz_shapes.py: inference does not return (over 60 s)
+    on a 2^40-long input."""
+    node = helper.make_node("MeanVarianceNormalization", ["x"], ["y"], axes=[0])
+    return _model([node], [_vi("x", TensorProto.DOUBLE, [2**40])], [_vi("y")])
+
+
+#: name -> builder of a one-node model (the crashes and hangs each causes
+#: with onnx 1.23.2 are in tests/test_isolate.py's EXPECTED)
 NATIVE_CRASHERS = {
     "regex_full_match": regex_full_match_empty_input,
     "gather_nd": gather_nd_huge_negative_batch_dims,

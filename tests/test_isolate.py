@@ -182,6 +182,7 @@ def _hostile_folder(tmp_path: Path) -> Path:
 EXPECTED = {
     "regex_full_match": "onnx shape inference crashed (SIGSEGV)",
     "gather_nd": "onnx shape inference crashed (SIGSEGV)",
+    "eye_like": "onnx shape inference crashed (SIGSEGV)",
     "einsum": "onnx shape inference timed out after 10 s",
 }
 
@@ -202,6 +203,18 @@ def test_native_crashes_and_hangs_cost_only_their_file(tmp_path, jobs):
         model = models[f"{name}.onnx"]
         assert model["error"] == message, name
         assert [f["code"] for f in model["findings"]] == ["PRM001"]
+
+
+def test_a_slow_inference_is_stopped_at_its_deadline(tmp_path, monkeypatch):
+    from native_hostile import mean_variance_normalization_huge_dim
+    from paramlint.ir import LoadError
+    from paramlint.loaders import onnx_loader, onnx_shapes
+
+    path = write(mean_variance_normalization_huge_dim(), tmp_path / "mvn.onnx")
+    monkeypatch.setattr(onnx_shapes, "INFER_SECONDS", 2.0)  # the deadline is the parent's
+    with pytest.raises(LoadError) as info:
+        onnx_loader.load(str(path))
+    assert info.value.message == "onnx shape inference timed out after 2 s"
 
 
 def test_a_dead_worker_costs_its_file_only(tmp_path, monkeypatch):
@@ -245,7 +258,15 @@ def test_workers_die_with_their_parent(tmp_path):
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(_alive(pid) for pid in children):
         time.sleep(0.05)
-    assert not [pid for pid in children if _alive(pid)]
+    left = {pid: _name(pid) for pid in children if _alive(pid)}
+    assert not left, left
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+    except OSError:
+        return "?"
 
 
 def _children_of(pid: int) -> set[int]:
