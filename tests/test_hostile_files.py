@@ -29,7 +29,8 @@ def _hostile_tree(tmp_path: Path) -> Path:
     outside = tmp_path / "home"
     outside.mkdir()
     # A secret that reads as a model whose error would quote it.
-    (outside / "key.yaml").write_text(f"input: [1]\nlayers: {SECRET}\n")
+    (outside / "key.yaml").write_text(f"input: [1]\nlayers:\n  - {{type: dense, units: 4}}\n"
+                                      f"  - {{type: {SECRET}}}\n")
     (outside / ".env").write_text(f"API_KEY: {SECRET}\nlayers: [{SECRET}]\n")
     tree = tmp_path / "repo"
     (tree / "models").mkdir(parents=True)
