@@ -21,7 +21,7 @@ from .results import FileReport
 
 #: Figures compared per layer and per model, in display order.
 FIGURES = ("params", "macs", "weight_bytes")
-TOTALS = ("params", "trainable", "non_trainable", "macs", "weight_bytes")
+TOTALS = ("params", "active_params", "trainable", "non_trainable", "macs", "weight_bytes")
 
 
 @dataclass
@@ -97,6 +97,16 @@ class ModelDiff:
         holds several layers)? A flat YAML file's modules are its layers."""
         names = {c.name for c in self.layers} | {c.old["name"] for c in self.layers if c.old}
         return any(m.module not in names for m in self.modules)
+
+    def shows(self, key: str) -> bool:
+        """Is the total worth a line? ``active_params`` only where a
+        mixture of experts makes it differ from ``params``."""
+        if key not in self.before and key not in self.after:
+            return False
+        if key == "active_params":
+            return (self.before.get(key) != self.before.get("params")
+                    or self.after.get(key) != self.after.get("params"))
+        return True
 
     def percent(self, key: str) -> float | None:
         a, d = self.before.get(key), self.delta(key)

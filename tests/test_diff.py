@@ -331,3 +331,14 @@ def test_torchscript_and_dynamo_exports_of_one_model_diff_empty(name):
     assert model["totals"]["params"]["delta"] == 0
     assert model["unchanged_layers"] > 0
     assert any("renamed" in note for note in model["notes"])
+
+
+def test_active_params_shown_only_where_a_mixture_of_experts_makes_them_differ(tmp_path, pair):
+    assert "active params" not in run(*pair).output
+    mixtral = (FIXTURES / "mixtral-8x7b.yaml").read_text()
+    old = write(tmp_path, "m1.yaml", mixtral)
+    new = write(tmp_path, "m2.yaml", mixtral.replace("top_k: 2", "top_k: 3"))
+    model = diff_json(old, new)
+    active = model["totals"]["active_params"]
+    assert active["delta"] > 0 and model["totals"]["params"]["delta"] == 0
+    assert "active params" in run(old, new).output

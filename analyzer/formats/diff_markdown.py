@@ -20,7 +20,7 @@ def _totals(diff: ModelDiff) -> list[str]:
     out = ["| | before | after | change |", "| --- | ---: | ---: | ---: |"]
     for key, label in LABELS.items():
         before, after = diff.before.get(key), diff.after.get(key)
-        if before is None and after is None:
+        if not diff.shows(key) or (before is None and after is None):
             continue
         delta = diff.delta(key)
         change = ("?" if delta is None else f"{signed(delta)} {percent(diff.percent(key))}".rstrip()

@@ -16,8 +16,8 @@ from ..diff import ModelDiff, label, same_shape
 from ..escape import log_lines
 from ..ir import format_shape, one_line
 
-LABELS = {"params": "params", "trainable": "trainable", "non_trainable": "non-trainable",
-          "macs": "MACs", "weight_bytes": "weight bytes"}
+LABELS = {"params": "params", "active_params": "active params", "trainable": "trainable",
+          "non_trainable": "non-trainable", "macs": "MACs", "weight_bytes": "weight bytes"}
 MARKS = {"added": "+", "removed": "-", "changed": "~"}
 NAME_WIDTH = 34
 #: Layers listed for a file added or deleted whole (the largest).
@@ -52,7 +52,7 @@ def totals_lines(diff: ModelDiff) -> list[str]:
     out = []
     for key, label in LABELS.items():
         before, after = diff.before.get(key), diff.after.get(key)
-        if before is None and after is None:
+        if not diff.shows(key) or (before is None and after is None):
             continue
         delta = diff.delta(key)
         change = ("?" if delta is None else f"{signed(delta)} {percent(diff.percent(key))}".rstrip()
