@@ -50,6 +50,7 @@ def _colour(text: str, delta: int | None) -> str:
 
 def totals_lines(diff: ModelDiff) -> list[str]:
     out = []
+    width = max([15] + [len(num(v)) for side in (diff.before, diff.after) for v in side.values()])
     for key, label in LABELS.items():
         before, after = diff.before.get(key), diff.after.get(key)
         if not diff.shows(key) or (before is None and after is None):
@@ -57,7 +58,7 @@ def totals_lines(diff: ModelDiff) -> list[str]:
         delta = diff.delta(key)
         change = ("?" if delta is None else f"{signed(delta)} {percent(diff.percent(key))}".rstrip()
                   if delta else "unchanged")
-        out.append(f"  {label:<14} {num(before):>15} -> {num(after):>15}   {_colour(change, delta)}")
+        out.append(f"  {label:<14} {num(before):>{width}} -> {num(after):>{width}}   {_colour(change, delta)}")
     return out
 
 
