@@ -66,12 +66,8 @@ def _quantized(file: str) -> bool:
 #: figures are in fixtures/exports/README.md ("paramlint on this corpus").
 PENDING = {
     "trainable": {
-        "quantized/llama_small_qdyn.ts.onnx": "the float embedding table at Gather[0] is not counted",
-        "quantized/llama_small_qdyn.dynamo.onnx": "the float embedding table at Gather[0] is not counted",
         "quantized/lstm_text_qdyn.ts.onnx": "com.microsoft DynamicQuantizeLSTM is not read as a layer",
         "quantized/lstm_text_qdyn.dynamo.onnx": "the float LSTM weights behind Slice are not counted",
-        "transformers/t5_small.ts.onnx": "a zero position-bias Constant [1, 8, 32, 128] read by Where "
-                                         "counts as trainable (a derived constant)",
     },
     "non_trainable": {
         "quantized/llama_small_qdyn.ts.onnx": "rotary/mask constants besides the weight scales",
@@ -80,12 +76,9 @@ PENDING = {
         "quantized/lstm_text_qdyn.dynamo.onnx": "LSTM initial state besides the weight scales",
     },
     "sharing": {
-        "torch/convtranspose2d_net.ts.onnx": "truth kind 'conv_transpose' is not read by _conv_truth",
-        "torch/convtranspose2d_net.dynamo.onnx": "truth kind 'conv_transpose' is not read by _conv_truth",
         "torch/siamese.ts.onnx": "TorchScript names the tower's second call 'tower.0_1'",
     },
     "prm002": {
-        "quantized/lstm_text_qdyn.ts.onnx": "com.microsoft DynamicQuantizeLSTM",
     },
 }
 
@@ -136,7 +129,7 @@ def test_non_trainable_equals_the_buffers_the_file_holds(file):
 def _conv_truth(doc: dict) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for layer in doc.get("layers", []):
-        if layer.get("kind") == "conv" and layer.get("calls", 0) > 0:
+        if layer.get("kind") in ("conv", "conv_transpose") and layer.get("calls", 0) > 0:
             out[layer["module"]] = [layer]
     return out
 

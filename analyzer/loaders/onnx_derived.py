@@ -25,12 +25,14 @@ _STATE_CARRY = frozenset({"Expand", "Tile", "Reshape", "Unsqueeze", "Squeeze", "
                           "Identity", "Slice", "Gather", "Concat", "Transpose", "Split",
                           "CastLike"})
 #: (op, position) of a recurrent layer's initial state.
-_STATE_SLOTS = {("LSTM", 5), ("LSTM", 6), ("GRU", 5), ("RNN", 5)}
+_STATE_SLOTS = {("LSTM", 5), ("LSTM", 6), ("GRU", 5), ("RNN", 5),
+                ("DynamicQuantizeLSTM", 5), ("DynamicQuantizeLSTM", 6)}
 _INTEGER_OPS = frozenset({"MatMulInteger", "ConvInteger"})
 QUANT_OPS = frozenset({"QLinearConv", "ConvInteger", "MatMulInteger", "QLinearMatMul", "QGemm",
                        "QLinearAdd", "QLinearMul", "DequantizeLinear", "QuantizeLinear",
                        "DynamicQuantizeLinear", "QAttention", "DynamicQuantizeMatMul",
-                       "MatMulIntegerToFloat", "MatMulNBits", "GatherBlockQuantized"})
+                       "MatMulIntegerToFloat", "MatMulNBits", "GatherBlockQuantized",
+                       "DynamicQuantizeLSTM"})
 #: TensorProto data types: bool and int64 are never quantised data.
 BOOL, INT64 = 9, 7
 INTEGER_TYPES = frozenset({2, 3, 4, 5, 6, 7, 9, 12, 13, 21, 22})  # (U)INT8..64, BOOL, (U)INT4
@@ -80,6 +82,8 @@ class Derived:
             return "derived" if vector and any(o in self.to_trig for o in outs) else None
         if op == "Mul" and self._weight_scale(fn, pos):
             return "quant"
+        if op == "Where" and pos in (1, 2) and self._computed(tensor):
+            return "derived"  # a fill or mask value (T5's zero position bias)
         if any(o in self.to_state for o in outs) or any(o in self.to_trig for o in outs):
             return "derived"
         if op == "Mul" and self._rotary(fn):
@@ -89,6 +93,13 @@ class Derived:
         return None
 
     # ---- the patterns
+
+    def _computed(self, tensor: str) -> bool:
+        """Made by a Constant/ConstantOfShape node rather than stored as an
+        initializer: TorchScript keeps parameters as initializers (T5's
+        relative-attention table is read by a Where too, and is learned)."""
+        p = self.producer.get(tensor)
+        return p is not None and p.op_type in ("Constant", "ConstantOfShape")
 
     def _other(self, fn: Any, pos: int) -> Any:
         others = [x for k, x in enumerate(fn.inputs) if x and k != pos]
@@ -186,6 +197,22 @@ class Derived:
             return self.dtype(p.inputs[1], depth + 1)
         first = next((x for x in p.inputs if x), None)
         return self.dtype(first, depth + 1) if first else None
+
+    def feeds_dequant(self, fn: Any) -> bool:
+        """A node whose output is dequantised (onnxruntime's quantised
+        embedding: ``DequantizeLinear(Gather(uint8 table, ids), scale, zp)``):
+        its integer constant input is quantised data."""
+        return any(user.op_type == "DequantizeLinear" and k == 0
+                   for o in fn.outputs if o for user, k in self.consumers.get(o, []))
+
+    def dequantises_table(self, fn: Any) -> bool:
+        """A DequantizeLinear of a gathered quantised table: its scale and
+        zero point are the table's quantisation parameters."""
+        if fn.op_type != "DequantizeLinear" or not fn.inputs:
+            return False
+        src = self.producer.get(fn.inputs[0])
+        return (src is not None and src.op_type == "Gather" and bool(src.inputs)
+                and self.consts.is_constant(src.inputs[0]))
 
     def through_dequant(self, name: str) -> bool:
         """A constant computed by a DequantizeLinear (a few ops up): its

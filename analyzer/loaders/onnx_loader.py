@@ -55,7 +55,7 @@ ROLE_NAMES: dict[str, dict[int, str]] = {
 _SHAPED_OPS = frozenset({
     "Conv", "ConvTranspose", "ConvInteger", "QLinearConv",
     "MatMul", "Gemm", "QGemm", "MatMulInteger", "QLinearMatMul", "FusedMatMul",
-    "Gather", "LSTM", "GRU", "RNN", *ops.POOLS, "GlobalAveragePool", "GlobalMaxPool",
+    "Gather", "LSTM", "GRU", "RNN", "DynamicQuantizeLSTM", *ops.POOLS, "GlobalAveragePool", "GlobalMaxPool",
     "BatchNormalization", "LayerNormalization", "InstanceNormalization", "GroupNormalization",
     "Transpose", "Flatten", "Einsum", "Clip",
 })
@@ -185,6 +185,8 @@ class _Builder:
         data: list[str] = []
         reads: list[tuple[str, int, bool]] = []
         dynamic: dict[int, str] = {}
+        if self.derived.dequantises_table(fn):
+            dynamic[1] = dynamic[2] = ops.BUFFER
         for p, (s, z) in ops.QUANT_OPERANDS.get(op, {}).items():
             if p < len(fn.inputs) and consts.is_constant(fn.inputs[p]):
                 dynamic[s] = dynamic[z] = ops.BUFFER
@@ -210,7 +212,8 @@ class _Builder:
                     role = ops.BUFFER
             if role == ops.DATA:
                 n = self.consts.tensor_elements(x)
-                if n is None:
+                if n is None or n > 1:
+                    # a scalar broadcast by Expand/Reshape is still a literal
                     sizes = [elements(self.consts.root_shape(r)) for r in self.consts.roots(x)]
                     if sizes and all(s == 1 for s in sizes):
                         n = 1
@@ -275,10 +278,14 @@ class _Builder:
                 role_name = ROLE_NAMES.get(fn.op_type, {}).get(pos, "operand")
                 if extra_outputs is not None and pos == 2 and fn.op_type == "MatMul":
                     role_name = "bias"
-                quantised = fn.op_type in QUANT_OPS or self.derived.through_dequant(tensor)
+                quantised = (fn.op_type in QUANT_OPS or self.derived.through_dequant(tensor)
+                             or self.derived.feeds_dequant(fn))
                 for root, chain_trainable in self.consts.roots(tensor).items():
                     if not quantised and self.derived.integer(root):
                         continue  # shape/index computation, a mask: never a parameter
+                    if not quantised and root != tensor and len(self.consts.roots(tensor)) > 1 \
+                            and elements(self.consts.root_shape(root)) == 1:
+                        continue  # a scalar fill mixed into a table (Where, Pad): a literal
                     name = self.add_root(root, trainable_role and chain_trainable, layer.name, fn)
                     if name is not None:
                         root_uses.append((name, trainable_role and chain_trainable, role_name))
@@ -456,7 +463,7 @@ class _Builder:
                 attrs["vocab"] = t_shape[0]
                 if len(t_shape) > 1:
                     attrs["units"] = t_shape[-1]
-        elif op_type in ("LSTM", "GRU", "RNN"):
+        elif op_type in ("LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"):
             attrs["units"] = raw.get("hidden_size")
             attrs["direction"] = raw.get("direction", "forward")
             attrs["bias"] = 3 in positions

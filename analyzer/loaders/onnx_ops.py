@@ -42,6 +42,9 @@ ROLES: dict[str, dict[int, str]] = {
     "LSTM": {1: WEIGHT, 2: WEIGHT, 3: WEIGHT, 4: AUX, 5: BUFFER, 6: BUFFER, 7: WEIGHT},
     "GRU": {1: WEIGHT, 2: WEIGHT, 3: WEIGHT, 4: AUX, 5: BUFFER},
     "RNN": {1: WEIGHT, 2: WEIGHT, 3: WEIGHT, 4: AUX, 5: BUFFER},
+    # com.microsoft (onnxruntime quantize_dynamic): int8 W/R, then their scales/zero points
+    "DynamicQuantizeLSTM": {1: WEIGHT, 2: WEIGHT, 3: WEIGHT, 4: AUX, 5: BUFFER, 6: BUFFER,
+                            7: WEIGHT, 8: BUFFER, 9: BUFFER, 10: BUFFER, 11: BUFFER},
     "PRelu": {1: WEIGHT},
     "Gather": {1: AUX},
     "GatherElements": {1: AUX},
@@ -141,6 +144,7 @@ SIMPLE_NAMES = {
     "RMSNormalization": "rmsnorm",
     "SimplifiedLayerNormalization": "rmsnorm",
     "LSTM": "lstm",
+    "DynamicQuantizeLSTM": "lstm",
     "GRU": "gru",
     "RNN": "rnn",
     "Flatten": "flatten",
