@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -86,7 +87,12 @@ def file_digest(path: str | os.PathLike[str], size: int | None = None) -> str:
         except OSError:
             size = OPENSSL_FROM
     digest = _sha256(big=size >= OPENSSL_FROM)()
-    with open(path, "rb") as handle:
+    # Opened without blocking and checked: the engine vetted the path, but
+    # a FIFO or a device swapped in since must not hang or flood the hash.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()

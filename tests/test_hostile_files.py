@@ -253,3 +253,12 @@ def test_a_memory_error_is_never_cached(tmp_path, monkeypatch):
     (healthy,) = analyze([path], Settings(), cache=cache, jobs=1)
     assert not healthy.document.get("error")
     assert healthy.document["totals"]["params"] == 62_378_344
+
+
+def test_the_cache_never_hashes_a_fifo(tmp_path):
+    """The engine vets files first; the hash refuses one swapped in since."""
+    from paramlint.cache import file_digest
+
+    os.mkfifo(tmp_path / "pipe.onnx")
+    with pytest.raises(OSError, match="not a regular file"):
+        file_digest(tmp_path / "pipe.onnx", 0)

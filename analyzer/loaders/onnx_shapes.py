@@ -164,9 +164,9 @@ def _infer_here(model: Any) -> tuple[Any, str | None]:
 
 
 #: Deadline of shape inference in the child: a base plus a per-node share.
-#: Measured (2 shared cores): a 50,000-node chain infers in ~1.5 s, so
-#: this is ~40 times what a real model needs; Einsum with equation "\xff"
-#: spins forever inside onnx and is stopped by it.
+#: Measured (2 shared cores): bench's 50,000-node chain infers in 2.4 s
+#: against a 60 s deadline, ~25 times what it needs; Einsum with equation
+#: "\xff" on a rank-0 input spins forever inside onnx and is stopped by it.
 INFER_SECONDS = 10.0
 INFER_SECONDS_PER_NODE = 0.001
 
