@@ -10,8 +10,9 @@ inference runs in paramlint's supervised child.
 
 Verdicts: a ``LoadError`` is an answer. One that says onnx crashed or
 timed out is an onnx bug that paramlint contained: it is logged (op,
-attributes, the message) to ``fuzz/shapes-findings.jsonl`` with the model
-saved beside it, and fuzzing goes on. Anything else escaping the loader,
+attributes, the message) to ``findings.jsonl`` in the temp folder's
+``paramlint-fuzz-shapes/`` with the model saved beside it (outside the
+repository: they are model files), and fuzzing goes on. Anything else escaping the loader,
 or a model breaking counting.md's identities, is a paramlint crash.
 
     python fuzz/fuzz_shapes.py --random 300          # 5 minutes, no atheris needed
@@ -165,7 +166,10 @@ def main() -> None:
         onnx_shapes.INFER_SECONDS = 3.0
     folder = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
     path = str(folder / f"paramlint-shapes-{os.getpid()}.onnx")
-    log = HERE / "shapes-findings.jsonl"
+    out = Path(tempfile.gettempdir()) / "paramlint-fuzz-shapes"
+    out.mkdir(exist_ok=True)
+    log = out / "findings.jsonl"
+    print(f"findings go to {log}", flush=True)
     schemas = _schemas()
     if args and args[0] == "--random":
         seconds = float(args[1]) if len(args) > 1 else 60
