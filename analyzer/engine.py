@@ -7,6 +7,7 @@ finding naming the rule. Only the caller decides exit statuses.
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
@@ -137,8 +138,14 @@ def report_of(model: Model, settings: Settings, rules: list[Rule] | None = None)
 
     if rules is None:
         rules = discover().rules
-    findings, metrics = run_rules(model, rules, settings)
-    document = build_document(model, metrics.get("counts"))
+    try:
+        findings, metrics = run_rules(model, rules, settings)
+        document = build_document(model, metrics.get("counts"))
+    finally:
+        # A loader may freeze what it built (the ONNX loader does, so that
+        # no collection scans its objects again while they live); unfrozen
+        # here, a process that analyses many files collects them later.
+        gc.unfreeze()
     findings.sort(key=lambda f: (f.line or 0, f.node_index or 0, f.code))
     return FileReport(path=model.path, document=document, findings=findings)
 
