@@ -282,8 +282,12 @@ def analyze(
         else:
             todo.append(path)
     workers = jobs if jobs is not None else default_jobs(todo)
-    if workers > 1 and len(todo) > 1 and analyze_one is analyze_file:
-        fresh = _parallel([(p, settings, claimed[p]) for p in todo], workers)
+    if workers > 1 and len(todo) > 2 and analyze_one is analyze_file:
+        # The first file analysed here, before the workers start: what it
+        # imports (onnx, the rules, the report builder) is then inherited by
+        # every forked worker instead of being imported again in each one.
+        first = analyze_file(todo[0], settings, loader=claimed[todo[0]])
+        fresh = [first] + _parallel([(p, settings, claimed[p]) for p in todo[1:]], workers)
     elif analyze_one is analyze_file:
         fresh = [analyze_file(p, settings, loader=claimed[p]) for p in todo]
     else:
