@@ -8,7 +8,7 @@ from math import prod
 from paramlint.axes import CHANNEL, contracted
 from paramlint.counting import count
 from paramlint.graph import graph
-from paramlint.ops import CONVS, PLUMBING, feature_axis, output_channels, window
+from paramlint.ops import CONVS, PLUMBING, feature_axis, is_no_op, output_channels, window
 from paramlint.rule import Rule
 
 from ._common import borrowed, n
@@ -29,11 +29,11 @@ def _keeps_features(first, batch_dim):
     def keeps(layer) -> bool:
         if layer.op not in PLUMBING:
             return False
+        if conv or is_no_op(layer):
+            return is_no_op(layer)
         src, dst = layer.input_shape, layer.output_shape
         if src is None or dst is None:
             return False
-        if conv or layer.op in ("identity", "dropout", "cast"):
-            return tuple(src) == tuple(dst)
         if layer.op == "transpose":
             perm = layer.attrs.get("perm")
             return perm is not None and len(perm) == len(src) and perm[-1] == len(src) - 1
