@@ -357,6 +357,51 @@ def test_prm505_onnx_same_upper_auto_pad_is_resolved(tmp_path):
     assert f.extra["dead_taps"] == 8
 
 
+# ------------------------------------------------- one model, four files
+
+DESIGN_NET = os.path.join(os.path.dirname(__file__), "..", "fixtures", "design")
+
+
+def by_code(found) -> dict:
+    out: dict = {}
+    for f in found:
+        assert f.code not in out, f"{f.code} fired twice: {f.message}"
+        out[f.code] = f
+    return out
+
+
+def test_design_net_yaml_has_each_pattern_once_with_hand_figures():
+    found = by_code(lint(os.path.join(DESIGN_NET, "design_net.yaml")))
+    assert sorted(found) == list(DESIGN)
+    assert found["PRM501"].extra["wasted_params"] == 32
+    assert found["PRM502"].extra["single_params"] == 16 * 10 + 10 == 170
+    assert found["PRM502"].extra["pair_params"] == (16 * 64 + 64) + (64 * 10 + 10) == 1_738
+    assert found["PRM505"].extra["dead_weights"] == 8 * 32 * 16 == 4_096
+
+
+def test_design_net_training_mode_torchscript_export_keeps_every_pattern():
+    """Training mode keeps BatchNormalization and Dropout, so the real
+    export has all five, with the YAML file's figures."""
+    found = by_code(lint(os.path.join(DESIGN_NET, "design_net.ts_train.onnx")))
+    assert sorted(found) == list(DESIGN)
+    assert found["PRM501"].node_name == "/features/features.0/Conv"
+    assert found["PRM501"].extra["wasted_params"] == 32
+    assert found["PRM504"].node_name == "/features/features.3/Dropout"
+    assert found["PRM503"].node_name == "/features/features.6/Relu"
+    assert found["PRM505"].extra["dead_weights"] == 4_096
+    assert (found["PRM502"].extra["single_params"], found["PRM502"].extra["pair_params"]) == (170, 1_738)
+
+
+def test_design_net_eval_exports_lose_what_the_exporters_fold():
+    """Eval mode folds the conv's batch norm (no PRM501) and drops Dropout
+    (no PRM504); the dynamo optimiser also removes the ReLU of a ReLU."""
+    ts = by_code(lint(os.path.join(DESIGN_NET, "design_net.ts_eval.onnx")))
+    assert sorted(ts) == ["PRM502", "PRM503", "PRM505"]
+    dynamo = by_code(lint(os.path.join(DESIGN_NET, "design_net.dynamo.onnx")))
+    assert sorted(dynamo) == ["PRM502", "PRM505"]
+    assert dynamo["PRM502"].extra["single_params"] == 170
+
+
 # ------------------------------------------------------------- quiet cases
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures")
