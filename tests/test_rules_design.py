@@ -510,3 +510,22 @@ def test_prm505_a_hostile_kernel_length_is_not_walked(tmp_path):
     b.output(b.node("Conv", [x, w], name="/conv/Conv", kernel_shape=[1 << 20],
                     pads=[1 << 20, 1 << 20]))
     assert "PRM505" not in codes(onnx_file(tmp_path, b))
+
+
+def test_keras_applications_resnet50_biases_before_every_batch_norm(tmp_path):
+    """keras.applications ResNet50 keeps a bias on each of its 53 convolutions,
+    each followed by a batch norm: a true PRM501 on a famous model, named in
+    docs/rules-design.md. The wasted params are the filters of all 53 convs:
+    the stem's 64, then per stage (blocks x (m + m + 4m) + the projection's 4m)."""
+    import gzip
+
+    keras = os.path.join(FIXTURES, "keras", "resnet50.json.gz")
+    path = tmp_path / "resnet50.json"
+    with gzip.open(keras, "rb") as fh:
+        path.write_bytes(fh.read())
+    found = lint(path)
+    assert {f.code for f in found} == {"PRM501"}
+    stages = [(3, 64), (4, 128), (6, 256), (3, 512)]
+    assert len(found) == 1 + sum(blocks * 3 + 1 for blocks, _ in stages) == 53
+    wasted = 64 + sum(blocks * 6 * m + 4 * m for blocks, m in stages)
+    assert sum(f.extra["wasted_params"] for f in found) == wasted == 26_560
