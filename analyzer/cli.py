@@ -90,7 +90,18 @@ class _Main(click.Group):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             click.echo("paramlint: interrupted", err=True)
-            raise click.exceptions.Exit(130) from None
+            # Leave now: interpreter exit would join concurrent.futures'
+            # manager threads (an atexit hook), which can wait forever on
+            # workers that the interrupt left half started. Workers die with
+            # this process (PR_SET_PDEATHSIG); nothing is half written.
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:
+                    pass
+            import os
+
+            os._exit(130)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
