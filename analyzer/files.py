@@ -13,6 +13,13 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "n
                        ".paramlint_cache", ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 
 
+def _virtualenv(folder: str) -> bool:
+    """A virtual environment under any name (``.venv-ci``, ``env311``): it
+    holds installed packages' test models (onnx ships hundreds), never the
+    project's own."""
+    return os.path.isfile(os.path.join(folder, "pyvenv.cfg"))
+
+
 def collect(paths: Iterable[str], excluded: Callable[[str], bool] = lambda path: False) -> list[str]:
     """Files to analyse, in a stable order, each once.
 
@@ -28,6 +35,7 @@ def collect(paths: Iterable[str], excluded: Callable[[str], bool] = lambda path:
             inside = _inside(path)
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS
+                                 and not _virtualenv(os.path.join(root, d))
                                  and not excluded(os.path.join(root, d)))
                 for name in sorted(files):
                     full = os.path.join(root, name)
