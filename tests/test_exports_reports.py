@@ -99,3 +99,44 @@ def test_dynamo_resnet18_depth_2_shows_its_blocks():
     modules = _modules(_report("--depth", "2", _export("resnet18", "dynamo")))
     assert "layer1.0" in modules and "layer4.1" in modules
     assert not any(m.count(".") > 1 for m in modules)
+
+
+def _all_entries() -> list[dict]:
+    return json.loads((EXPORTS / "index.json").read_text())["files"]
+
+
+@pytest.mark.parametrize("entry", _all_entries(), ids=lambda e: e["file"])
+def test_each_torch_module_has_the_macs_torch_hooks_measured_under_its_own_path(entry):
+    """Every Conv/Linear that ran (truth: torch forward hooks, calls x the
+    layer's MACs) is found under its module path, with those MACs: the
+    module paths and the per-layer MACs at once, for both exporters."""
+    truth = json.loads((EXPORTS / entry["truth"]).read_text())
+    model = load(str(EXPORTS / entry["file"]))
+    macs = compute(model)
+    ours: dict[str, int | None] = {}
+    for layer in model.layers:
+        if layer.op.startswith("conv") or layer.op == "dense":
+            m = macs.layers[layer.name]
+            prev = ours.get(layer.module, 0)
+            ours[layer.module] = None if m is None or prev is None else prev + m
+    expected = {t["module"]: t["macs_formula"] * t["calls"] for t in truth.get("layers") or []
+                if t.get("kind") in ("conv", "linear") and t.get("calls")}
+    assert expected
+    if macs.lower_bound:  # shape inference lost a dimension: the known part only
+        known = {k: v for k, v in expected.items() if ours.get(k) is not None}
+        assert known and all(ours[k] == v for k, v in known.items())
+        assert macs.total < sum(expected.values())
+    else:
+        assert {k: ours.get(k) for k in expected} == expected
+
+
+@pytest.mark.parametrize("entry", [e for e in _all_entries() if e.get("family") == "torchvision"],
+                         ids=lambda e: e["file"])
+def test_every_torchvision_export_meets_its_published_macs_or_says_it_is_a_lower_bound(entry):
+    truth = json.loads((EXPORTS / entry["truth"]).read_text())
+    macs = compute(load(str(EXPORTS / entry["file"])))
+    published = truth["published"]["gmacs"]
+    if macs.lower_bound:  # TorchScript's shuffles and window partitions defeat shape inference
+        assert macs.total / 1e9 < published and macs.unknown
+    else:
+        assert round(macs.total / 1e9, 3) == published
