@@ -105,9 +105,10 @@ def _all_entries() -> list[dict]:
     return json.loads((EXPORTS / "index.json").read_text())["files"]
 
 
-@pytest.mark.parametrize("entry", _all_entries(), ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", [e for e in _all_entries() if e.get("family") in ("torch", "torchvision")],
+                         ids=lambda e: e["file"])
 def test_each_torch_module_has_the_macs_torch_hooks_measured_under_its_own_path(entry):
-    """Every Conv/Linear that ran (truth: torch forward hooks, calls x the
+    """Every Conv/ConvTranspose/Linear that ran (truth: torch forward hooks, calls x the
     layer's MACs) is found under its module path, with those MACs: the
     module paths and the per-layer MACs at once, for both exporters."""
     truth = json.loads((EXPORTS / entry["truth"]).read_text())
@@ -120,7 +121,7 @@ def test_each_torch_module_has_the_macs_torch_hooks_measured_under_its_own_path(
             prev = ours.get(layer.module, 0)
             ours[layer.module] = None if m is None or prev is None else prev + m
     expected = {t["module"]: t["macs_formula"] * t["calls"] for t in truth.get("layers") or []
-                if t.get("kind") in ("conv", "linear") and t.get("calls")}
+                if t.get("kind") in ("conv", "conv_transpose", "linear") and t.get("calls")}
     assert expected
     if macs.lower_bound:  # shape inference lost a dimension: the known part only
         known = {k: v for k, v in expected.items() if ours.get(k) is not None}
@@ -140,3 +141,19 @@ def test_every_torchvision_export_meets_its_published_macs_or_says_it_is_a_lower
         assert macs.total / 1e9 < published and macs.unknown
     else:
         assert round(macs.total / 1e9, 3) == published
+
+
+@pytest.mark.parametrize("exporter", ["ts", "dynamo"])
+def test_exported_lstm_macs_are_per_step_times_the_sequence_length(exporter):
+    truth = json.loads((EXPORTS / "torch" / "lstm_text.truth.json").read_text())
+    (rnn,) = [t for t in truth["layers"] if t["module"] == "rnn"]
+    _, steps, features = rnn["input_shape"]  # batch_first [1, T, F]
+    model = load(str(_any_export("lstm_text", exporter)))
+    (lstm,) = [layer for layer in model.layers if layer.op == "lstm"]
+    units = lstm.attrs["units"]
+    assert compute(model).layers[lstm.name] == steps * 4 * units * (features + units)
+
+
+def _any_export(model: str, exporter: str) -> Path:
+    (entry,) = [e for e in _all_entries() if e["model"] == model and e["exporter"] == exporter]
+    return EXPORTS / entry["file"]

@@ -57,6 +57,16 @@ def test_weight_names_win_over_a_fused_neighbours_scope_but_not_a_shared_weight(
     assert module_path(_node(), "Gemm_7", ["fc.weight", "fc.bias"]) == "fc"
 
 
+def test_a_modules_second_call_is_the_same_module():
+    # TorchScript scopes a Siamese tower's second call "tower.0_1"; it reads tower.0's weight
+    shared = {"tower.0.weight"}
+    assert module_path(_node(), "/tower/tower.0_1/Conv", ["tower.0.weight"], shared) == "tower.0"
+    # a module whose own name ends in a number stays as it is
+    assert module_path(_node(), "/encoder/layers/encoder_layer_1/ln_1/LayerNormalization",
+                       ["encoder.layers.encoder_layer_0.ln_1.weight"], {"encoder.layers.encoder_layer_0.ln_1.weight"}) \
+        == "encoder.layers.encoder_layer_1.ln_1"
+
+
 def test_exporter_default_graph_names_give_way_to_the_file_stem():
     for generic in ("main_graph", "torch_jit", "torch-jit-export", ""):
         assert model_name(generic, "resnet18.dynamo") == "resnet18.dynamo"

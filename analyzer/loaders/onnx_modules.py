@@ -98,6 +98,11 @@ def module_path(node: Any, node_name: str, weights: list[str], shared: Any = ())
     owner = None
     for w in weights:
         if w in shared:
+            # TorchScript names a module's second call ``tower.0_1``: a
+            # shared weight of ``tower.0`` says it is the same module
+            again = _torch_param(w.partition("::")[0])
+            if again and scope and scope.startswith(again + "_") and scope[len(again) + 1:].isdigit():
+                return again
             continue
         w = w.partition("::")[0]
         owner = _torch_param(w)
