@@ -80,7 +80,6 @@ PENDING = {
         "quantized/lstm_text_qdyn.dynamo.onnx": "LSTM initial state besides the weight scales",
     },
     "sharing": {
-        "torch/siamese.ts.onnx": "TorchScript names the tower's second call 'tower.0_1'",
         "transformers/wav2vec2_small.ts.onnx": "weight_norm: the module path ends in parametrizations.weight",
         "transformers/wav2vec2_small.dynamo.onnx": "weight_norm: the module path ends in parametrizations.weight",
     },
