@@ -135,39 +135,14 @@ def transformer_model(nodes_wanted: int):
 
 def chain_graph_only(nodes_wanted: int, channels: int = 16, size: int = 16):
     """models.chain_model's residual chain, weights external and absent."""
-    from onnx import TensorProto, helper
+    from models import chain_model
 
-    blocks = max(1, round((nodes_wanted - 1) / 3))
-    nodes, inits = [], []
     offset = 0
 
-    def conv(prefix, x, cin):
+    def tensor(name, dims):
         nonlocal offset
-        for suffix, dims in (("weight", [channels, cin, 3, 3]), ("bias", [channels])):
-            tensor, size_ = _external(f"{prefix}.{suffix}", dims, offset)
-            offset += size_
-            inits.append(tensor)
-        scope = "/" + prefix.replace(".", "/")
-        out = f"{scope}/Conv_output_0"
-        nodes.append(helper.make_node("Conv", [x, f"{prefix}.weight", f"{prefix}.bias"], [out],
-                                      name=f"{scope}/Conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1],
-                                      strides=[1, 1], dilations=[1, 1], group=1))
-        return out
+        made, size_ = _external(name, dims, offset)
+        offset += size_
+        return made
 
-    x = conv("stem.conv", "input", 3)
-    for i in range(blocks):
-        c = conv(f"layers.{i}.conv", x, channels)
-        r = f"/layers/{i}/relu/Relu_output_0"
-        nodes.append(helper.make_node("Relu", [c], [r], name=f"/layers/{i}/relu/Relu"))
-        out = "output" if i == blocks - 1 else f"/layers/{i}/Add_output_0"
-        nodes.append(helper.make_node("Add", [r, x], [out], name=f"/layers/{i}/Add"))
-        x = out
-    graph = helper.make_graph(
-        nodes, "main_graph",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, size, size])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, channels, size, size])],
-        initializer=inits)
-    model = helper.make_model(graph, producer_name="pytorch", producer_version="2.1.0",
-                              opset_imports=[helper.make_opsetid("", OPSET)])
-    model.ir_version = 8
-    return model
+    return chain_model(nodes_wanted, channels, size, tensor=tensor)

@@ -131,12 +131,14 @@ def vgg16_model(seed: int = 0):
     return model
 
 
-def chain_model(nodes_wanted: int, channels: int = 16, size: int = 16, seed: int = 1):
+def chain_model(nodes_wanted: int, channels: int = 16, size: int = 16, seed: int = 1, tensor=None):
     """A residual chain: Conv(3x3, with bias) -> Relu -> Add(skip), repeated.
 
     One Conv node opens the chain; each block adds three nodes, so the node
     count is 1 + 3*blocks (4,999 and 49,999 for the two benchmark sizes).
     Per-block weights: channels*channels*9 + channels floats (~9 KB at 16).
+    ``tensor(name, dims)`` makes each initializer (default: random data in
+    the file; bench/graph_only.py passes one that leaves it external).
     """
     np, onnx, TensorProto, helper, numpy_helper = _onnx()
     rng = np.random.default_rng(seed)
@@ -144,11 +146,16 @@ def chain_model(nodes_wanted: int, channels: int = 16, size: int = 16, seed: int
     nodes, inits = [], []
     scale = np.float32((2.0 / (channels * 9)) ** 0.5)
 
+    def random_tensor(name, dims):
+        data = rng.standard_normal(dims, dtype=np.float32)
+        data *= scale if len(dims) > 1 else np.float32(0.01)
+        return numpy_helper.from_array(data, name)
+
+    tensor = tensor or random_tensor
+
     def conv(prefix, x, cin):
-        w = rng.standard_normal((channels, cin, 3, 3), dtype=np.float32) * scale
-        b = rng.standard_normal(channels, dtype=np.float32) * np.float32(0.01)
-        inits.append(numpy_helper.from_array(w, f"{prefix}.weight"))
-        inits.append(numpy_helper.from_array(b, f"{prefix}.bias"))
+        inits.append(tensor(f"{prefix}.weight", [channels, cin, 3, 3]))
+        inits.append(tensor(f"{prefix}.bias", [channels]))
         out = f"/{prefix.replace('.', '/')}/Conv_output_0"
         nodes.append(helper.make_node("Conv", [x, f"{prefix}.weight", f"{prefix}.bias"], [out],
                                       name=f"/{prefix.replace('.', '/')}/Conv", kernel_shape=[3, 3],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..diff import ModelDiff, label, same_shape
 from ..ir import format_shape
-from .diff_text import LABELS, num, percent, signed
+from .diff_text import num, signed, totals
 from .markdown import cell, inline
 
 LIMIT = 65_536
@@ -17,16 +17,9 @@ ICONS = {"added": "➕", "removed": "➖", "changed": "✏️"}
 
 
 def _totals(diff: ModelDiff) -> list[str]:
-    out = ["| | before | after | change |", "| --- | ---: | ---: | ---: |"]
-    for key, label in LABELS.items():
-        before, after = diff.before.get(key), diff.after.get(key)
-        if not diff.shows(key) or (before is None and after is None):
-            continue
-        delta = diff.delta(key)
-        change = ("?" if delta is None else f"{signed(delta)} {percent(diff.percent(key))}".rstrip()
-                  if delta else "0")
-        out.append(f"| {label} | {num(before)} | {num(after)} | **{change}** |")
-    return out
+    return ["| | before | after | change |", "| --- | ---: | ---: | ---: |"] + [
+        f"| {name} | {num(before)} | {num(after)} | **{change or '0'}** |"
+        for name, before, after, _delta, change in totals(diff)]
 
 
 def _layers(diff: ModelDiff, most: int) -> list[str]:

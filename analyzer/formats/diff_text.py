@@ -48,18 +48,24 @@ def _colour(text: str, delta: int | None) -> str:
     return click.style(text, fg="red" if delta > 0 else "green")
 
 
-def totals_lines(diff: ModelDiff) -> list[str]:
-    out = []
-    width = max([15] + [len(num(v)) for side in (diff.before, diff.after) for v in side.values()])
-    for key, label in LABELS.items():
+def totals(diff: ModelDiff):
+    """(label, before, after, delta, change text or None when unchanged)
+    for each total worth showing; text and markdown lay them out."""
+    for key, name in LABELS.items():
         before, after = diff.before.get(key), diff.after.get(key)
         if not diff.shows(key) or (before is None and after is None):
             continue
         delta = diff.delta(key)
         change = ("?" if delta is None else f"{signed(delta)} {percent(diff.percent(key))}".rstrip()
-                  if delta else "unchanged")
-        out.append(f"  {label:<14} {num(before):>{width}} -> {num(after):>{width}}   {_colour(change, delta)}")
-    return out
+                  if delta else None)
+        yield name, before, after, delta, change
+
+
+def totals_lines(diff: ModelDiff) -> list[str]:
+    width = max([15] + [len(num(v)) for side in (diff.before, diff.after) for v in side.values()])
+    return [f"  {name:<14} {num(before):>{width}} -> {num(after):>{width}}   "
+            f"{_colour(change or 'unchanged', delta)}"
+            for name, before, after, delta, change in totals(diff)]
 
 
 def layer_lines(diff: ModelDiff) -> list[str]:
