@@ -85,6 +85,15 @@ class Layer:
     #: exporter's scopes, weight names or YAML blocks; None when unknown.
     module: str | None = None
 
+    @property
+    def label(self) -> str:
+        """The name a person reads in a message: the module path where the
+        exporter's node name says nothing (the dynamo exporter's
+        ``node_linear_3``), the layer's own name everywhere else."""
+        if self.module and self.name.startswith("node_"):
+            return self.module
+        return self.name
+
 
 @dataclass
 class TensorInfo:

@@ -33,8 +33,8 @@ def _check(model, ctx):
             continue
         via = f" (through {', '.join(repr(p.name) for p in path)})" if path else ""
         yield ctx.finding(
-            f"{layer.op} '{layer.name}' adds a bias of {n(wasted)} params that {norm.op} "
-            f"'{norm.name}'{via} subtracts right back out (it removes each channel's mean): "
+            f"{layer.op} '{layer.label}' adds a bias of {n(wasted)} params that {norm.op} "
+            f"'{norm.label}'{via} subtracts right back out (it removes each channel's mean): "
             f"the bias is wasted, drop it (bias=False)",
             layer=layer, wasted_params=wasted, norm=norm.name)
 

@@ -22,7 +22,7 @@ def _check(model, ctx):
             params = counts.layers[layer.name].params
             if params > layer_limit:
                 yield ctx.finding(
-                    f"{layer.op} '{layer.name}' holds {n(params)} params, over the per-layer "
+                    f"{layer.op} '{layer.label}' holds {n(params)} params, over the per-layer "
                     f"budget of {n(layer_limit)}", layer=layer, params=params, limit=layer_limit)
 
 

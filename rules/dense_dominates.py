@@ -46,7 +46,7 @@ def _check(model, ctx):
         share = params / total
         if share >= limit:
             yield ctx.finding(
-                f"dense '{layer.name}' holds {n(params)} of the model's {n(total)} params "
+                f"dense '{layer.label}' holds {n(params)} of the model's {n(total)} params "
                 f"({share:.1%}, limit {limit:.0%})",
                 layer=layer, params=params, share=round(share, 6))
 

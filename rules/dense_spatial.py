@@ -32,7 +32,7 @@ def _check(model, ctx):
         pooled = None if units is None else channels * units + bias * units
         share = params / total if total else 0.0
         yield ctx.finding(
-            f"dense '{layer.name}' reads a {dims((channels, *spatial))} map "
+            f"dense '{layer.label}' reads a {dims((channels, *spatial))} map "
             f"(spatial size {size}) and holds {n(params)} params, {share:.1%} of the model; "
             f"after global average pooling it would hold {n(pooled)}",
             layer=layer, params=params, share=round(share, 6), pooled_params=pooled,

@@ -49,8 +49,8 @@ def _check(model, ctx):
                 continue
             via = f" (through {', '.join(repr(p.name) for p in path)})" if path else ""
             yield ctx.finding(
-                f"{second.op} '{second.name}' is applied to the output of {first.op} "
-                f"'{first.name}'{via}: {_why(first, second)}",
+                f"{second.op} '{second.label}' is applied to the output of {first.op} "
+                f"'{first.label}'{via}: {_why(first, second)}",
                 layer=second, first=first.name)
 
 

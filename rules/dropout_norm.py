@@ -17,7 +17,7 @@ def _check(model, ctx):
                 continue  # a later dropout on the path is the one reported
             via = f" (through {', '.join(repr(p.name) for p in path)})" if path else ""
             yield ctx.finding(
-                f"dropout '{drop.name}' feeds {norm.op} '{norm.name}'{via}: the norm's running "
+                f"dropout '{drop.label}' feeds {norm.op} '{norm.label}'{via}: the norm's running "
                 f"statistics are learnt on dropped-out values, whose variance differs at "
                 f"inference; move the dropout after the norm (or after the last one)",
                 layer=drop, norm=norm.name)

@@ -110,7 +110,7 @@ def _check(model, ctx):
             continue
         via = f" (only {', '.join(repr(p.name) for p in path)} between)" if path else ""
         yield ctx.finding(
-            f"{b.op} '{b.name}' reads {a.op} '{a.name}' with nothing non-linear between{via}: "
+            f"{b.op} '{b.label}' reads {a.op} '{a.label}' with nothing non-linear between{via}: "
             f"the two compute one linear map {n(cin)}->{n(mid)}->{n(out)}, which a single "
             f"{n(cin)}->{n(out)} layer holds in {n(single)} params instead of {n(both)}; "
             f"add the missing activation, or merge them",

@@ -29,7 +29,7 @@ def _unknown_layer(model, ctx):
         missing = counts[layer.name].missing
         if missing:
             what = "sharing figures and MACs" if layer.name in macs.unknown else "sharing figures"
-            yield ctx.finding(f"{layer.op} '{layer.name}': {what} left out: {missing}", layer=layer)
+            yield ctx.finding(f"{layer.op} '{layer.label}': {what} left out: {missing}", layer=layer)
             said.add(layer.name)
     yield from _unknown_macs(model, ctx, macs, said)
 

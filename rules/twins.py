@@ -33,8 +33,8 @@ def _check(model, ctx):
                 continue
             if sorted(weight.shape) == sorted(table.shape) and min(table.shape) > 1:
                 yield ctx.finding(
-                    f"dense '{layer.name}' has a {n(weight.shape[0])}x{n(weight.shape[1])} weight "
-                    f"the shape of the table of embedding '{emb.name}'; tying them would save "
+                    f"dense '{layer.label}' has a {n(weight.shape[0])}x{n(weight.shape[1])} weight "
+                    f"the shape of the table of embedding '{emb.label}'; tying them would save "
                     f"{n(weight.elements)} params",
                     layer=layer, savings=weight.elements, twin=emb.name)
                 break

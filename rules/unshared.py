@@ -35,7 +35,7 @@ def _locally_connected(model, ctx):
         positions = prod(spatial)
         shared = params // positions
         yield ctx.finding(
-            f"{layer.op} '{layer.name}' holds {n(params)} params, its own weights at each of "
+            f"{layer.op} '{layer.label}' holds {n(params)} params, its own weights at each of "
             f"{n(positions)} output positions; a convolution with the same kernel would hold "
             f"{n(shared)} (saves {n(params - shared)})",
             layer=layer, params=params, shared=shared, savings=params - shared)
@@ -73,8 +73,8 @@ def _twins(model, ctx):
         if sources[twin.name].isdisjoint(sources[layer.name]):
             params = counts.layers[layer.name].params
             yield ctx.finding(
-                f"{layer.op} '{layer.name}' has its own copy of weights shaped like those of "
-                f"'{twin.name}', applied to another input; sharing them would save {n(params)} params",
+                f"{layer.op} '{layer.label}' has its own copy of weights shaped like those of "
+                f"'{twin.label}', applied to another input; sharing them would save {n(params)} params",
                 layer=layer, twin=twin.name, savings=params)
 
 

@@ -20,7 +20,7 @@ def _check(model, ctx):
         dead = w.dead_taps
         if dead is None or dead <= 0:
             continue  # larger than the input, but every tap reads it somewhere
-        what = (f"{layer.op} '{layer.name}' has a {dims(w.extent)} window on a {dims(w.input)} "
+        what = (f"{layer.op} '{layer.label}' has a {dims(w.extent)} window on a {dims(w.input)} "
                 f"input (padded {dims(w.padded)})")
         if layer.op in CONVS:
             if lent.get(layer.name):
