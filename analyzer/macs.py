@@ -167,8 +167,9 @@ def _unknown_shape(layer: Layer, which: str) -> Result:
     return None, f"its {which} shape {format_shape(shape)} has an unknown dimension"
 
 
-def conv_macs(layer: Layer, model: Model) -> Result:
-    """Every output position: Cout filters of (Cin/g) x prod(k) weights."""
+def _conv_operands(layer: Layer, model: Model):
+    """(input map, output map, prod(kernel)) of a convolution, each map as
+    (batch, channels, positions); or the Result that says which is unknown."""
     last = bool(layer.attrs.get("channels_last"))
     src = _map(layer.input_shape, model.batch_dim, last)
     dst = _map(layer.output_shape, model.batch_dim, last)
@@ -179,45 +180,36 @@ def conv_macs(layer: Layer, model: Model) -> Result:
     k = _kernel(layer)
     if k is None:
         return None, "its kernel size is unknown"
+    return src, dst, k
+
+
+def conv_macs(layer: Layer, model: Model) -> Result:
+    """Every output position: Cout filters of (Cin/g) x prod(k) weights."""
+    operands = _conv_operands(layer, model)
+    if len(operands) == 2:
+        return operands
+    (batch, cin, _), (_, cout, positions), k = operands
     groups = layer.attrs.get("groups") or 1
-    batch, cin, _ = src
-    _, cout, positions = dst
     return batch * positions * cout * (cin // groups) * k, None
 
 
 def conv_transpose_macs(layer: Layer, model: Model) -> Result:
     """Every input position scatters Cin x (Cout/g) x prod(k) products."""
-    last = bool(layer.attrs.get("channels_last"))
-    src = _map(layer.input_shape, model.batch_dim, last)
-    dst = _map(layer.output_shape, model.batch_dim, last)
-    if src is None:
-        return _unknown_shape(layer, "input")
-    if dst is None:
-        return _unknown_shape(layer, "output")
-    k = _kernel(layer)
-    if k is None:
-        return None, "its kernel size is unknown"
+    operands = _conv_operands(layer, model)
+    if len(operands) == 2:
+        return operands
+    (batch, cin, positions), (_, cout, _), k = operands
     groups = layer.attrs.get("groups") or 1
-    batch, cin, positions = src
-    _, cout, _ = dst
     return batch * positions * cin * (cout // groups) * k, None
 
 
 def separable_conv_macs(layer: Layer, model: Model) -> Result:
     """A depthwise convolution (multiplier m) then a 1x1 convolution to the filters."""
-    last = bool(layer.attrs.get("channels_last"))
-    src = _map(layer.input_shape, model.batch_dim, last)
-    dst = _map(layer.output_shape, model.batch_dim, last)
-    if src is None:
-        return _unknown_shape(layer, "input")
-    if dst is None:
-        return _unknown_shape(layer, "output")
-    k = _kernel(layer)
-    if k is None:
-        return None, "its kernel size is unknown"
+    operands = _conv_operands(layer, model)
+    if len(operands) == 2:
+        return operands
+    (batch, cin, _), (_, cout, positions), k = operands
     mult = layer.attrs.get("depth_multiplier") or 1
-    batch, cin, _ = src
-    _, cout, positions = dst
     return batch * positions * cin * mult * (k + cout), None
 
 

@@ -19,6 +19,7 @@ from .. import escape
 from ..ir import format_shape
 from ..modules import Row, max_depth, rows
 from ..results import FileReport
+from .report_text import human
 
 #: A chart shows modules at the deepest depth that keeps it this short.
 MAX_BARS = 40
@@ -55,15 +56,6 @@ def esc(value: Any) -> str:
 
 def num(value: Any) -> str:
     return "?" if value is None else f"{value:,}" if isinstance(value, int) else esc(value)
-
-
-def human(value: int | None, unit: str = "") -> str:
-    if value is None:
-        return "?"
-    for size, prefix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
-        if value >= size:
-            return f"{value / size:.2f} {prefix}{unit}"
-    return f"{value} {unit}".rstrip()
 
 
 def _label(text: str, width: int = 34) -> str:
