@@ -4,17 +4,20 @@ An entry is keyed by the file's path and content hash, paramlint's version
 and a fingerprint of everything else that changes results (selected rules,
 their options, plugin versions). It stores the FileReport as the engine
 made it, before suppressions, so noqa/ignores/baselines never need to be in
-the key. Entries are written atomically (temp file + ``os.replace``): a
-concurrent run or a Ctrl-C never leaves a half entry under a real name,
-and a corrupt or unreadable entry is a miss, never an error.
+the key. Entries live in one SQLite database per cache folder (store.py),
+written in one transaction per run: a concurrent run or a Ctrl-C never
+leaves half an entry, and a corrupt, unreadable or tampered entry (or
+database) is a miss, never an error. An entry's findings and its document
+(the layers) are stored apart, so that ``check`` reads findings without
+decoding every layer of every model.
 
 Two memos beside the entries save a warm run work that would give the same
-answer: ``stat-memo`` maps a file's stat (path, size, mtime, ctime, inode,
-device) to its content digest, as git's index does, so an unchanged 500 MB
-model is not hashed again; ``registry-memo`` holds the installed rules'
-metadata (codes, names, options) keyed by the plugins' entry points and the
-size+mtime of their code, so a run whose files are all cache hits never
-imports the rules (nor yaml, nor the loaders).
+answer: the ``stats`` table maps a file's stat (path, size, mtime, ctime,
+inode, device) to its content digest, as git's index does, so an unchanged
+500 MB model is not hashed again; the ``registry`` memo holds the installed
+rules' metadata (codes, names, options) keyed by the plugins' entry points
+and the size+mtime of their code, so a run whose files are all cache hits
+never imports the rules (nor yaml, nor the loaders).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import os
 import stat
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +40,7 @@ CHUNK = 1 << 20  # 1 MiB
 #: import); smaller ones with the interpreter's built-in sha256 (~300 MB/s,
 #: free to import). The digests are the same.
 OPENSSL_FROM = 1 << 20
-STAT_MEMO = "stat-memo"
-REGISTRY_MEMO = "registry-memo"
+REGISTRY_MEMO = "registry"
 MEMO_FORMAT = 1
 MEMO_LIMIT = 20_000  # stat-memo entries kept (newest first), ~2 MB
 #: A file modified this recently (before it was hashed) is not memoised: a
@@ -47,8 +50,12 @@ RACY_NS = 2_000_000_000
 DEFAULT_DIRNAME = ".paramlint_cache"
 #: An entry holds one file's report (a 50,000-layer model: ~20 MB).
 MAX_ENTRY_BYTES = 256 << 20
+#: Reports held in memory before a write mid-run.
+FLUSH_BYTES = 64 << 20
+#: What a report's document keeps when only findings are wanted.
+HEAD_KEYS = ("path", "format", "name", "error")
 MAX_MEMO_BYTES = 64 << 20
-ENTRY_FORMAT = 1
+ENTRY_FORMAT = 2
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by paramlint.\n"
@@ -261,14 +268,31 @@ def default_cache_dir(config_source: Path | None, cwd: Path) -> Path:
 
 
 class Cache:
-    """``get``/``put`` FileReports by content. Disabled: every get misses."""
+    """``get``/``put`` FileReports by content. Disabled: every get misses.
+
+    Reads go to the folder's database (store.Store) one query at a time;
+    writes are held in memory and written by ``flush`` in one transaction
+    (also whenever ``FLUSH_BYTES`` are pending, so a huge run's memory
+    stays bounded).
+    """
 
     def __init__(self, folder: Path, enabled: bool = True) -> None:
         self.folder = own_folder(Path(folder))
         self.enabled = enabled
         self._prepared = False
-        self._stats: dict[str, Any] | None = None  # the stat memo as read
-        self._new_stats: dict[str, list] = {}
+        self._store: Any = None
+        self._entries: dict[str, tuple[tuple, FileReport]] = {}
+        self._pending_bytes = 0
+        self._new_stats: dict[str, tuple[str, str, str]] = {}
+        self._memos: dict[str, bytes] = {}
+
+    @property
+    def store(self):
+        if self._store is None:
+            from .store import Store
+
+            self._store = Store(self.folder)
+        return self._store
 
     def key(self, path: str, file_digest: str, fingerprint: str) -> str:
         # The path (as given, and absolute) is part of the key: a report
@@ -278,21 +302,31 @@ class Cache:
                           os.path.normcase(os.path.abspath(path)), file_digest))
         return _sha256()(text.encode("utf-8")).hexdigest()
 
-    def _entry(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.json"
-
-    def get(self, path: str, file_digest: str, fingerprint: str) -> FileReport | None:
+    def get(self, path: str, file_digest: str, fingerprint: str,
+            documents: bool = True) -> FileReport | None:
+        """The cached report, or None. ``documents=False``: the report's
+        document is only its head (path, format, name, error), for outputs
+        that print findings alone; the layers are then never decoded."""
         if not self.enabled:
             return None
         key = self.key(path, file_digest, fingerprint)
+        pending = self._entries.get(key)
+        if pending is not None:
+            return pending[1]
         try:
-            data = json.loads(read_regular(self._entry(key), MAX_ENTRY_BYTES))
-            if data.get("key") != key or data.get("format") != ENTRY_FORMAT:
-                raise ValueError("stale entry")
-            report = FileReport.from_dict(data["report"])
-            if report.path != path or not valid_report(report):
-                raise ValueError("tampered entry")
-        except Exception:  # missing, truncated, corrupt, unreadable, tampered: a miss
+            row = self.store.entry(key, MAX_ENTRY_BYTES, documents)
+            if row is None or row[0] != path:
+                return None
+            head = json.loads(row[1])
+            document = json.loads(row[3]) if documents else head
+            from .rule import Finding
+
+            findings = [Finding(**f) for f in json.loads(row[2])]
+            report = FileReport(path=path, document=document, findings=findings)
+            if not (isinstance(head, dict) and head.get("path") == path
+                    and valid_report(report)):
+                return None
+        except Exception:  # corrupt, truncated, unreadable, tampered: a miss
             return None
         return report
 
@@ -313,31 +347,46 @@ class Cache:
         self._prepared = True
 
     def put(self, path: str, file_digest: str, fingerprint: str, report: FileReport) -> bool:
-        """Store a report; False (and no exception) if the cache can't be written."""
+        """Remember a report until ``flush``; False (and no exception) if the
+        cache folder cannot be made or the report cannot be stored."""
         if not self.enabled:
             return False
         key = self.key(path, file_digest, fingerprint)
         try:
             self._prepare()
-            entry = self._entry(key)
-            entry.parent.mkdir(exist_ok=True)
-            text = json.dumps({"format": ENTRY_FORMAT, "key": key, "report": report.to_dict()},
-                              separators=(",", ":"))  # keep key order: output is identical
-            from .atomic import atomic_write_text
-
-            atomic_write_text(entry, text, durable=False)
+            document = report.document
+            head = {k: document.get(k) for k in HEAD_KEYS if k in document}
+            row = (key, path, _dumps(head), _dumps([asdict(f) for f in report.findings]),
+                   _dumps(document))
         except (OSError, TypeError, ValueError):
             return False
+        self._entries[key] = (row, report)
+        self._pending_bytes += len(row[4])
+        if self._pending_bytes > FLUSH_BYTES:
+            self.flush()
         return True
 
-    # ------------------------------------------------------------ stat memo
-
-    def _load_memo(self, name: str) -> Any:
+    def flush(self) -> bool:
+        """Write what this run learnt (entries, hashes, the registry) in one
+        transaction. Never raises; False if the cache could not be written."""
+        if not self.enabled or not (self._entries or self._new_stats or self._memos):
+            return True
         try:
-            data = json.loads(read_regular(self.folder / name, MAX_MEMO_BYTES))
-        except Exception:  # missing, truncated, corrupt, unreadable, not a file: nothing known
-            return None
-        return data if isinstance(data, dict) and data.get("format") == MEMO_FORMAT else None
+            self._prepare()
+        except OSError:
+            ok = False
+        else:
+            ok = self.store.write([row for row, _ in self._entries.values()],
+                                  self._new_stats.values(), self._memos.items(), MEMO_LIMIT)
+        self._entries, self._new_stats, self._memos = {}, {}, {}
+        self._pending_bytes = 0
+        if self._store is not None:
+            self._store.close()
+        return ok
+
+    save_memos = flush
+
+    # ------------------------------------------------------------ stat memo
 
     def digest(self, path: str, st: os.stat_result) -> str:
         """The file's sha256, from the stat memo when its stat is unchanged.
@@ -348,16 +397,15 @@ class Cache:
         """
         if not self.enabled:
             return file_digest(path, st.st_size)
-        if self._stats is None:
-            data = self._load_memo(STAT_MEMO)
-            files = data.get("files") if data is not None else None
-            self._stats = files if isinstance(files, dict) else {}
         name = os.path.abspath(path)
-        sig = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
-        known = self._stats.get(name)
-        if (isinstance(known, list) and len(known) == 6 and known[:5] == sig
-                and isinstance(known[5], str)):
-            return known[5]
+        sig = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}"
+        known = self._new_stats.get(name)
+        if known is None:
+            row = self.store.stat(name)
+            known = (name, *row) if row is not None else None
+        if known is not None and known[1] == sig and isinstance(known[2], str) \
+                and len(known[2]) == 64:
+            return known[2]
         started = time.time_ns()
         digest = file_digest(path, st.st_size)
         if started - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_NS:
@@ -365,37 +413,11 @@ class Cache:
                 after = os.stat(path)
             except OSError:
                 return digest
-            if [after.st_size, after.st_mtime_ns, after.st_ctime_ns, after.st_ino,
-                    after.st_dev] == sig:  # not changed while we read it
-                self._new_stats[name] = [*sig, digest]
+            if (after.st_size, after.st_mtime_ns, after.st_ctime_ns, after.st_ino,
+                    after.st_dev) == (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
+                                      st.st_dev):  # not changed while we read it
+                self._new_stats[name] = (name, sig, digest)
         return digest
-
-    def save_memos(self) -> None:
-        """Write the stat memo if this run hashed files it did not know.
-
-        Merged into what is on disk now, so concurrent runs lose little; a
-        lost entry only costs a hash next time. Never raises.
-        """
-        if not self.enabled or not self._new_stats:
-            return
-        data = self._load_memo(STAT_MEMO)
-        files = data.get("files") if data is not None else None
-        files = files if isinstance(files, dict) else {}
-        for name, value in self._new_stats.items():
-            files.pop(name, None)  # re-inserted last: the newest are kept
-            files[name] = value
-        if len(files) > MEMO_LIMIT:
-            files = dict(list(files.items())[-MEMO_LIMIT:])
-        try:
-            self._prepare()
-            from .atomic import atomic_write_text
-
-            atomic_write_text(self.folder / STAT_MEMO,
-                              json.dumps({"format": MEMO_FORMAT, "files": files},
-                                         separators=(",", ":")), durable=False)
-        except (OSError, TypeError, ValueError):
-            return
-        self._new_stats = {}
 
     # -------------------------------------------------------- registry memo
 
@@ -403,22 +425,28 @@ class Cache:
         """The rules' metadata remembered for these plugins, or None."""
         if not self.enabled:
             return None
-        data = self._load_memo(REGISTRY_MEMO)
-        if data is None or data.get("identity") != identity:
+        raw = self._memos.get(REGISTRY_MEMO) or self.store.memo(REGISTRY_MEMO, MAX_MEMO_BYTES)
+        try:
+            data = json.loads(raw) if raw is not None else None
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or data.get("format") != MEMO_FORMAT \
+                or data.get("identity") != identity:
             return None
         registry = data.get("registry")
         return registry if isinstance(registry, dict) else None
 
     def remember_registry(self, identity: str, registry: dict[str, Any]) -> None:
+        """Held until ``flush``, with the entries."""
         if not self.enabled:
             return
         try:
-            self._prepare()
-            from .atomic import atomic_write_text
-
-            atomic_write_text(self.folder / REGISTRY_MEMO,
-                              json.dumps({"format": MEMO_FORMAT, "identity": identity,
-                                          "registry": registry}, separators=(",", ":")),
-                              durable=False)
-        except (OSError, TypeError, ValueError):
+            self._memos[REGISTRY_MEMO] = _dumps({"format": MEMO_FORMAT, "identity": identity,
+                                                 "registry": registry})
+        except (TypeError, ValueError):
             pass
+
+
+def _dumps(value: Any) -> bytes:
+    # Key order kept: a cached report prints exactly as a fresh one.
+    return json.dumps(value, separators=(",", ":")).encode("utf-8")

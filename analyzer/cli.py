@@ -179,7 +179,8 @@ def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_bas
     run = analyze_paths(paths, config_file=config_file, select=select, ignore=ignore,
                         extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
                         max_params=max_params, max_layer_params=max_layer_params,
-                        max_macs=max_macs, jobs=jobs, fail_on=fail_on)
+                        max_macs=max_macs, jobs=jobs, fail_on=fail_on,
+                        documents=output_format == "json")
     reports = run.reports
     if write_baseline:
         from .baseline import write_baseline as write

@@ -52,9 +52,10 @@ def _default_paths(config, cwd: Path) -> list[str]:
 class _EngineCache:
     """The engine's get(path)/put(path, report) over the content-hash Cache."""
 
-    def __init__(self, cache, fingerprint: str) -> None:
+    def __init__(self, cache, fingerprint: str, documents: bool = True) -> None:
         self.cache = cache
         self.fingerprint = fingerprint
+        self.documents = documents
         self.seen: dict[str, tuple[str, int, int]] = {}
 
     def get(self, path: str):
@@ -64,7 +65,7 @@ class _EngineCache:
         except OSError:
             return None  # the loader reports it; nothing to cache
         self.seen[path] = (digest, st.st_mtime_ns, st.st_size)
-        return self.cache.get(path, digest, self.fingerprint)
+        return self.cache.get(path, digest, self.fingerprint, documents=self.documents)
 
     def put(self, path: str, report) -> None:
         known = self.seen.get(path)
@@ -131,12 +132,14 @@ def _registry(cache):
 
 def analyze_paths(paths, *, config_file, select, ignore, extend_select, no_cache, cache_dir,
                   max_params, max_layer_params, max_macs=None, jobs=None, fail_on=None,
-                  labels: dict[str, str] | None = None) -> Run:
+                  labels: dict[str, str] | None = None, documents: bool = True) -> Run:
     """Configuration, files, the engine through the cache, then suppressions.
 
     ``labels`` renames files in the reports (a temporary copy of a file
     read from git is reported, and matched by ``per-file-ignores``, under
-    its path in the repository)."""
+    its path in the repository). ``documents=False``: the caller prints
+    findings only, so a cached report's layers need not be read (its
+    document is then just path, format, name and error)."""
     from .config import enabled, load_config, options_for, validate
     from .engine import Settings, analyze
     from .suppress import apply_ignores, apply_noqa, read_lines
@@ -176,10 +179,10 @@ def analyze_paths(paths, *, config_file, select, ignore, extend_select, no_cache
 
         fingerprint = config_fingerprint(sorted(selected), options, {"sources": registry.sources},
                                          code=code)
-        cache = _EngineCache(store, fingerprint)
+        cache = _EngineCache(store, fingerprint, documents)
     reports = analyze(files, settings, cache=cache, jobs=jobs)
     if store is not None:
-        store.save_memos()
+        store.flush()
 
     suppressed: Counter = Counter()
     out = []

@@ -105,17 +105,20 @@ def test_a_baseline_that_is_not_a_regular_file_is_refused_without_hanging(tmp_pa
     assert proc.returncode == 2 and "not a regular file" in proc.stderr
 
 
-def test_cache_memos_that_are_not_regular_files_are_ignored(tmp_path):
+@pytest.mark.parametrize("name", ["cache.db", "cache.db-journal"])
+def test_a_cache_database_that_is_not_a_regular_file_is_ignored(tmp_path, name):
     shutil.copy(FIXTURES / "lenet5.yaml", tmp_path / "m.yaml")
     cache = tmp_path / "cache"
     assert paramlint("check", "--cache-dir", cache, "m.yaml", cwd=tmp_path).returncode == 1
-    for name in ("stat-memo", "registry-memo"):
-        (cache / name).unlink(missing_ok=True)
-    os.mkfifo(cache / "stat-memo")
-    (cache / "registry-memo").symlink_to("/dev/zero")
-    proc = paramlint("check", "-f", "json", "--cache-dir", cache, "m.yaml", cwd=tmp_path, timeout=30)
-    assert proc.returncode == 1, proc.stderr
-    assert json.loads(proc.stdout)["models"][0]["totals"]["params"] == 61_706
+    (cache / "cache.db").unlink()
+    os.mkfifo(cache / name)
+    if name != "cache.db":
+        (cache / "cache.db").symlink_to("/dev/zero")
+    for _ in range(2):  # the run that finds it, and the next
+        proc = paramlint("check", "-f", "json", "--cache-dir", cache, "m.yaml", cwd=tmp_path,
+                         timeout=30)
+        assert proc.returncode == 1, proc.stderr
+        assert json.loads(proc.stdout)["models"][0]["totals"]["params"] == 61_706
 
 
 def test_written_files_follow_the_umask(tmp_path):
@@ -128,8 +131,9 @@ def test_written_files_follow_the_umask(tmp_path):
         os.umask(old)
     assert proc.returncode == 0, proc.stderr
     assert stat.S_IMODE(os.stat(tmp_path / "b.json").st_mode) == 0o640
-    entries = [p for p in (tmp_path / "cache").rglob("*.json")]
-    assert entries and all(stat.S_IMODE(p.stat().st_mode) == 0o640 for p in entries)
+    written = [p for p in (tmp_path / "cache").iterdir()]
+    assert [p.name for p in written if p.name == "cache.db"]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o640 for p in written)
 
 
 def _git(*args, cwd):
@@ -170,11 +174,16 @@ def test_a_tampered_cache_entry_gives_the_cold_output(tmp_path):
     cold = paramlint("check", "-f", "json", "--no-cache", "m.yaml", cwd=tmp_path)
     warm = paramlint("check", "-f", "json", "--cache-dir", "cache", "m.yaml", cwd=tmp_path)
     assert warm.stdout == cold.stdout
-    (entry,) = (tmp_path / "cache").rglob("*.json")
-    data = json.loads(entry.read_text())
-    data["report"]["document"]["totals"]["params"] = "lots"
-    data["report"]["findings"][0]["line"] = "twelve"
-    entry.write_text(json.dumps(data))
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "cache" / "cache.db") as conn:
+        (document, findings), = conn.execute("SELECT document, findings FROM entries")
+        document, findings = json.loads(document), json.loads(findings)
+        document["totals"]["params"] = "lots"
+        findings[0]["line"] = "twelve"
+        conn.execute("UPDATE entries SET document = ?, findings = ?",
+                     (json.dumps(document).encode(), json.dumps(findings).encode()))
+    conn.close()
     for fmt in ("json", "text", "sarif"):
         tampered = paramlint("check", "-f", fmt, "--cache-dir", "cache", "m.yaml", cwd=tmp_path)
         reference = paramlint("check", "-f", fmt, "--no-cache", "m.yaml", cwd=tmp_path)
