@@ -18,13 +18,6 @@ from .ir import LoadError, Location, Model
 from .results import FileReport
 from .rule import Finding, Rule, RuleContext
 
-#: Without --jobs, worker processes are used only when the work outweighs
-#: starting them (measured on 2 cores: 200 small YAML files gain ~10%,
-#: 48 lose ~15%); ONNX files cost far more each than YAML ones.
-PARALLEL_MIN_FILES = 150
-PARALLEL_MIN_ONNX = 4
-
-
 @dataclass
 class Settings:
     """What the configuration decides about a run, in picklable form."""
@@ -151,11 +144,11 @@ def report_of(model: Model, settings: Settings, rules: list[Rule] | None = None)
 
 
 def default_jobs(paths: list[str]) -> int:
-    """Worker processes for these files when the user did not say."""
-    cores = min(os.cpu_count() or 1, 8)
-    onnx = sum(1 for p in paths if p.lower().endswith(".onnx"))
-    worth_it = len(paths) >= PARALLEL_MIN_FILES or onnx >= PARALLEL_MIN_ONNX
-    return cores if worth_it else 1
+    """Worker processes for these files when the user did not say: as many
+    as are predicted to win from the files' sizes and the cores (workers.py)."""
+    from .workers import choose
+
+    return choose(paths)
 
 
 def _worker(args: tuple[str, Settings, str | None]) -> FileReport:

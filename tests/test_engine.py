@@ -96,8 +96,10 @@ def test_cache_hits_skip_analysis(monkeypatch):
     assert [r.path for r in second] == ["a.yaml", "b.yaml"]
 
 
-def test_workers_only_when_the_work_outweighs_starting_them():
-    assert engine.default_jobs([f"m{i}.yaml" for i in range(40)]) == 1
-    many = engine.default_jobs([f"m{i}.yaml" for i in range(engine.PARALLEL_MIN_FILES)])
-    onnx = engine.default_jobs([f"m{i}.onnx" for i in range(engine.PARALLEL_MIN_ONNX)])
-    assert many == onnx == min(os.cpu_count() or 1, 8)
+def test_default_jobs_asks_the_worker_model(monkeypatch):
+    from paramlint import workers
+
+    monkeypatch.setattr(workers, "cores", lambda: 4)
+    monkeypatch.setattr(workers, "_size", lambda path: 200_000)
+    assert engine.default_jobs([f"m{i}.yaml" for i in range(2)]) == 1
+    assert engine.default_jobs([f"m{i}.onnx" for i in range(100)]) == 4
