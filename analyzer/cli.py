@@ -74,12 +74,59 @@ def _guarded(func):
     return wrapper
 
 
+def _is_the_command() -> bool:
+    """Whether this process is the ``paramlint`` command (the console script
+    or ``python -m paramlint``), not a program that called ``main`` itself."""
+    entry = sys.modules.get("__main__")
+    spec = getattr(entry, "__spec__", None)
+    if spec is not None and spec.name == "paramlint.__main__":
+        return True
+    name = str(getattr(entry, "__file__", "") or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return name in ("paramlint", "paramlint-script.py")
+
+
+def _exit_now(code) -> None:
+    """Exit as ``sys.exit(code)`` would, without tearing the interpreter down.
+
+    Finalisation frees every object of every module one by one: 11-15 ms
+    of a 100 ms run on one small file, for memory the kernel takes back
+    anyway. Exit handlers run and the streams are flushed first; if a
+    flush fails (a closed pipe), the ordinary exit reports it instead.
+    """
+    import atexit
+    import os
+
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is None:
+        return
+    run_exit_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:
+            return
+    os._exit(status & 0xFF)
+
+
 class _Main(click.Group):
     def __call__(self, *args, **kwargs):
         # The ``paramlint`` script: what start-up built lives until exit,
         # so no collection needs to walk it again.
         gc.freeze()
-        return super().__call__(*args, **kwargs)
+        try:
+            return super().__call__(*args, **kwargs)
+        except SystemExit as exc:
+            if _is_the_command():
+                _exit_now(exc.code)
+            raise
 
     def invoke(self, ctx):
         # click's own handling prints "Aborted!" and exits 1, the status of

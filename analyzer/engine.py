@@ -146,6 +146,8 @@ def report_of(model: Model, settings: Settings, rules: list[Rule] | None = None)
 def default_jobs(paths: list[str]) -> int:
     """Worker processes for these files when the user did not say: as many
     as are predicted to win from the files' sizes and the cores (workers.py)."""
+    if len(paths) < 3:
+        return 1  # the parent analyses the first file itself: no pool to share the rest
     from .workers import choose
 
     return choose(paths)

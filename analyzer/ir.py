@@ -97,6 +97,8 @@ class Layer:
 
 @dataclass
 class TensorInfo:
+    """A named tensor and its shape."""
+
     name: str
     shape: Shape | None
 

@@ -18,6 +18,8 @@ GROUP = "paramlint.rules"
 
 @dataclass
 class PluginError:
+    """A plugin that could not be loaded, and why."""
+
     plugin: str
     distribution: str
     message: str
@@ -28,6 +30,8 @@ class PluginError:
 
 @dataclass
 class Registry:
+    """The rules found, the plugins that failed, and where the rules came from."""
+
     rules: list[Rule]
     errors: list[PluginError]
     #: "name==version" of every distribution that supplied rules, for the cache key.
@@ -39,6 +43,8 @@ class Registry:
 
 @dataclass(frozen=True)
 class EntryPoint:
+    """One ``paramlint.rules`` entry point, as read from a distribution's metadata."""
+
     name: str
     value: str
     dist: str

@@ -25,6 +25,8 @@ def codes(values: tuple[str, ...]) -> list[str]:
 
 @dataclass
 class Run:
+    """What one check or report run produced: reports, and what was suppressed."""
+
     registry: object
     config: object
     reports: list

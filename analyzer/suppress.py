@@ -20,22 +20,21 @@ from .rule import Finding
 
 # flake8's form: "# noqa", "# noqa: A1,B2", "#noqa:A1 B2"; case-insensitive.
 # A YAML comment starts at a "#" at the start of a line or after a space.
-NOQA_RE = re.compile(
-    r"(?:^|\s)#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
-    re.IGNORECASE,
-)
-_SPLIT_RE = re.compile(r"[,\s]+")
+# Patterns, not compiled regexes: compiled (and cached by re) on the first
+# finding with a line, not by every run that imports this module.
+NOQA_PATTERN = r"(?:^|\s)#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?"
+_SPLIT_PATTERN = r"[,\s]+"
 
 
 def noqa_codes(line: str) -> frozenset[str] | None:
     """What a line's noqa silences: None (no noqa), empty (all), or codes."""
-    match = NOQA_RE.search(line)
+    match = re.search(NOQA_PATTERN, line, re.IGNORECASE)
     if match is None:
         return None
     codes = match.group("codes")
     if not codes:
         return frozenset()
-    return frozenset(c.upper() for c in _SPLIT_RE.split(codes.strip()) if c)
+    return frozenset(c.upper() for c in re.split(_SPLIT_PATTERN, codes.strip()) if c)
 
 
 def _silenced_by(codes: frozenset[str], code: str) -> bool:
