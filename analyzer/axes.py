@@ -194,10 +194,35 @@ def _regroup(axes: Axes, shape) -> Axes | None:
 # ------------------------------------------------------------- per op
 
 
+def _has_unknown(axis: Axis) -> bool:
+    """``UNKNOWN in axis.kinds``, without building the set."""
+    for kind, _ in axis.parts:
+        if kind == UNKNOWN:
+            return True
+    return False
+
+
+def _same_known(axes: Axes | None, in_shape, shape) -> bool:
+    """Is ``in_shape`` ``shape``, with no axis of unknown kind? Then a
+    broadcast onto ``shape`` picks every one of ``axes`` (the first input
+    of most element-wise layers: an activation, a residual add)."""
+    if axes is None or in_shape is None or len(in_shape) != len(shape) or len(axes) != len(shape):
+        return False
+    for a, b in zip(in_shape, shape):
+        if not a == b:
+            return False
+    for axis in axes:
+        if _has_unknown(axis):
+            return False
+    return True
+
+
 def _broadcast(inputs: list, shape) -> Axes | None:
     """Right-aligned broadcast of the inputs' axes onto ``shape``."""
     if shape is None:
         return None
+    if inputs and _same_known(inputs[0][0], inputs[0][1], shape):
+        return tuple(inputs[0][0])
     out = []
     rank = len(shape)
     for k in range(1, rank + 1):
@@ -208,7 +233,7 @@ def _broadcast(inputs: list, shape) -> Axes | None:
                 continue
             axis = axes[-k]
             if in_shape[-k] == d:
-                if pick is None or (UNKNOWN in pick.kinds and UNKNOWN not in axis.kinds):
+                if pick is None or (_has_unknown(pick) and not _has_unknown(axis)):
                     pick = axis
             elif resize is None and len(in_shape) == rank and in_shape[-k] != 1:
                 resize = axis
@@ -283,10 +308,33 @@ _MAP_OPS = ("conv", "depthwise_conv", "separable_conv", "locally_connected", "ma
             "lppool", "global_avgpool", "global_maxpool")
 
 
+_SPECIAL = frozenset({"transpose", "dense", "matmul", "embedding", "tokens", "concat", *_RECURRENT})
+#: op -> True when its axes are the broadcast of its inputs' whatever the
+#: shapes (element-wise ops, norms, activations...: most layers).
+_PLAIN: dict[str, bool] = {}
+
+
+def _plain(op: str) -> bool:
+    known = _PLAIN.get(op)
+    if known is None:
+        known = not (op in _RESHAPES or op in _SPECIAL
+                     or op.startswith(_MAP_OPS) or op.startswith(("gather", *_REDUCE)))
+        if len(_PLAIN) < 4096:  # a hostile file's made-up ops stay uncached
+            _PLAIN[op] = known
+    return known
+
+
 def _layer_axes(model: Model, layer: Layer, table: dict, shapes: dict) -> None:
     op = layer.op
     batch = model.batch_dim
     ins = [(table.get(t), shapes.get(t)) for t in layer.inputs]
+    if _plain(op):
+        for index, out_name in enumerate(layer.outputs):
+            shape = shapes.get(out_name)
+            if shape is None and index == 0:
+                shape = layer.output_shape
+            table[out_name] = _broadcast(ins, shape)
+        return
     first, first_shape = ins[0] if ins else (None, layer.input_shape)
     for index, out_name in enumerate(layer.outputs):
         shape = shapes.get(out_name)

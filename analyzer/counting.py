@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from math import prod
+from typing import Iterable
 
 from .ir import Layer, Model, Weight, format_shape
 
@@ -79,7 +80,12 @@ class Counts:
 
 
 def _known(dims) -> bool:
-    return dims is not None and all(isinstance(d, int) for d in dims)
+    if dims is None:
+        return False
+    for d in dims:  # a loop, not all(generator): once per convolution of a large export
+        if not isinstance(d, int):
+            return False
+    return True
 
 
 def is_merged_constant(weight: Weight) -> bool:
@@ -137,15 +143,17 @@ def position_sharing(layer: Layer, per_use: int) -> Sharing:
     return Sharing(per_use, steps * per_use, None, steps * per_use - per_use, steps)
 
 
-def inactive_params(model: Model) -> int:
+def inactive_params(model: Model, layers: Iterable[Layer] | None = None) -> int:
     """Elements of routed experts one token does not use, each tensor once.
 
     A ``moe`` layer lists its stacked expert tensors (leading axis: the
     experts) in ``routed_weights``; a token uses ``top_k`` of ``experts``.
+    ``layers``: the ones to look at, when the caller knows the others have
+    none (by default every layer).
     """
     seen: set[str] = set()
     total = 0
-    for layer in model.layers:
+    for layer in model.layers if layers is None else layers:
         routed = layer.attrs.get("routed_weights") if layer.attrs else None
         if not routed:
             continue
@@ -162,28 +170,38 @@ def count(model: Model) -> Counts:
     cached = model.__dict__.get("_counts")
     if cached is not None:
         return cached
-    readers: dict[str, list[str]] = {name: [] for name in model.weights}
+    # One pass to find the layers with weights (most of a large export's
+    # have none); the other passes visit only those.
+    weights = model.weights
+    readers: dict[str, list[str]] = {name: [] for name in weights}
+    weighted: list[tuple[Layer, Iterable[str]]] = []
     for layer in model.layers:
-        if layer.weights:
-            for name in dict.fromkeys(layer.weights):
+        names = layer.weights
+        if names:
+            names = names if len(names) == 1 else tuple(dict.fromkeys(names))
+            weighted.append((layer, names))
+            for name in names:
                 readers.setdefault(name, []).append(layer.name)
 
     merged = {name for name, who in readers.items()
-              if len(who) > 1 and is_merged_constant(model.weights[name])}
+              if len(who) > 1 and is_merged_constant(weights[name])}
     tied = {name for name, who in readers.items() if len(who) > 1 and name not in merged}
 
-    layers: dict[str, LayerCounts] = {}
+    # Every layer gets zero counts first, in model order, then the weighted
+    # layers' entries are replaced. The layers without weights (most of a
+    # large export's) share one zero LayerCounts: read-only, like all of
+    # Counts. Two layers of one name (no built-in loader makes them) keep
+    # the last one's counts, as a single pass would.
+    zero = LayerCounts(0, 0, 0, [], None, None)
+    layers: dict[str, LayerCounts] = dict.fromkeys([layer.name for layer in model.layers], zero)
+    last = None if len(layers) == len(model.layers) else {x.name: x for x in model.layers}
     per_use_total = 0
     savings_total: int | None = 0
-    weights = model.weights
     elements: dict[str, int] = {}  # Weight.elements is computed on each read
-    for layer in model.layers:
-        if not layer.weights:  # most layers of a large model: nothing to add
-            layers[layer.name] = LayerCounts(0, 0, 0, [], None, None)
-            continue
+    for layer, names in weighted:
         trainable = non_trainable = 0
         partners: dict[str, None] = {}
-        for name in dict.fromkeys(layer.weights):
+        for name in names:
             weight = weights[name]
             size = elements.get(name)
             if size is None:
@@ -209,18 +227,18 @@ def count(model: Model) -> Counts:
             sharing = position_sharing(layer, trainable)
         if sharing is not None and savings_total is not None:
             savings_total = None if sharing.savings is None else savings_total + sharing.savings
-        layers[layer.name] = LayerCounts(params, trainable, non_trainable,
-                                         list(partners), sharing, missing)
+        if last is None or last[layer.name] is layer:
+            layers[layer.name] = LayerCounts(params, trainable, non_trainable,
+                                             list(partners), sharing, missing)
 
     params = trainable_total = 0
     for name, who in readers.items():
         if not who:
             continue
-        weight = model.weights[name]
-        copies = len(who) if name in merged else 1
-        params += weight.elements * copies
-        if weight.trainable:
-            trainable_total += weight.elements * copies
+        size = elements[name] * (len(who) if name in merged else 1)
+        params += size
+        if weights[name].trainable:
+            trainable_total += size
 
     def shared(names):
         return [SharedTensor(n, tuple(model.weights[n].shape), model.weights[n].elements, readers[n])
@@ -229,7 +247,7 @@ def count(model: Model) -> Counts:
     unused = [n for n, who in readers.items() if not who]
     totals = Totals(
         params=params,
-        active_params=params - inactive_params(model),
+        active_params=params - inactive_params(model, (layer for layer, _ in weighted)),
         trainable=trainable_total,
         non_trainable=params - trainable_total,
         per_use_params=per_use_total,

@@ -60,6 +60,8 @@ PLUMBING = frozenset({
 SHAPE_READERS = frozenset({"shape", "size"})
 
 CONVS = frozenset({"conv1d", "conv2d", "conv3d", "depthwise_conv2d"})
+#: Learnt linear maps (``is_weight_layer``): a dense layer or a convolution.
+WEIGHT_OPS = CONVS | {"dense"}
 POOLS = frozenset({"maxpool1d", "maxpool2d", "maxpool3d", "avgpool1d", "avgpool2d",
                    "avgpool3d", "lppool1d", "lppool2d", "lppool3d"})
 
@@ -129,7 +131,7 @@ def is_no_op(layer: Layer) -> bool:
 
 def is_weight_layer(layer: Layer) -> bool:
     """A dense layer or a (non-transposed) convolution: a learnt linear map."""
-    return layer.op == "dense" or layer.op in CONVS
+    return layer.op in WEIGHT_OPS
 
 
 def norm_channels(layer: Layer) -> int | None:
@@ -313,6 +315,17 @@ def _output(layer: Layer, batch_dim: bool, rank: int) -> list[int] | None:
 
 
 def _ints(value) -> tuple[int, ...] | None:
+    # The common case first, without a generator: this runs several times
+    # for each of a large export's thousands of convolutions.
+    kind = type(value)
+    if kind is tuple or kind is list:
+        for v in value:
+            if type(v) is not int:
+                break
+        else:
+            return tuple(value)
+    elif kind is int:
+        return (value,)
     if isinstance(value, int) and not isinstance(value, bool):
         return (value,)
     if isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool)

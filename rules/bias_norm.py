@@ -3,11 +3,12 @@ subtracts it back out."""
 
 from __future__ import annotations
 
+from paramlint.by_op import layers_of
 from paramlint.graph import graph
 from paramlint.ops import (
+    WEIGHT_OPS,
     feature_axis,
     is_no_op,
-    is_weight_layer,
     norm_channels,
     normalizes_each_channel,
     output_channels,
@@ -19,8 +20,8 @@ from ._common import borrowed, n
 def _check(model, ctx):
     g = graph(model)
     lent = borrowed(model)
-    for layer in model.layers:
-        if not is_weight_layer(layer) or not layer.attrs.get("bias") or lent.get(layer.name):
+    for layer in layers_of(model, WEIGHT_OPS):
+        if not layer.attrs.get("bias") or lent.get(layer.name):
             continue
         norm, path = g.chain(layer, is_no_op)
         if norm is None or not normalizes_each_channel(norm):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paramlint.by_op import by_op, layers_of
 from paramlint.counting import count
 from paramlint.rule import Option, Rule
 
@@ -17,13 +18,13 @@ _PRODUCT_OPS = frozenset({"matmul", "einsum", "fusedmatmul"})
 
 def has_feature_extractor(model) -> bool:
     """Does the model have a convolution or attention, besides its dense layers?"""
-    for layer in model.layers:
-        op = layer.op
+    layers = model.layers
+    for op, found in by_op(model).items():
         if op.startswith(("conv", "depthwise_conv", "separable_conv", "locally_connected")):
             return True
         if op in _ATTENTION_OPS or "attention" in op:
             return True
-        if op in _PRODUCT_OPS and not layer.weights:
+        if op in _PRODUCT_OPS and any(not layers[i].weights for i in found):
             return True
     return False
 
@@ -39,9 +40,7 @@ def _check(model, ctx):
     # A language model's output projection tied to its embedding holds
     # nothing of its own.
     lent = borrowed(model)
-    for layer in model.layers:
-        if layer.op != "dense":
-            continue
+    for layer in layers_of(model, ("dense",)):
         params = counts.layers[layer.name].params - lent.get(layer.name, 0)
         share = params / total
         if share >= limit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paramlint.by_op import layers_of
 from paramlint.counting import count
 from paramlint.rule import Option, Rule
 
@@ -13,8 +14,8 @@ def _check(model, ctx):
     total = counts.totals.params
     minimum = ctx.options["min-spatial"]
     lent = borrowed(model)
-    for layer in model.layers:
-        if layer.op != "dense" or lent.get(layer.name):
+    for layer in layers_of(model, ("dense",)):
+        if lent.get(layer.name):
             continue  # a layer reading tied weights is reported at their owner
         found = spatial_map(model, layer)
         if found is None:

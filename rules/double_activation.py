@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from paramlint.by_op import layers_of
 from paramlint.graph import graph
-from paramlint.ops import PLUMBING, is_activation, is_non_negative
+from paramlint.ops import ACTIVATIONS, PLUMBING, is_activation, is_non_negative
 from paramlint.rule import Rule
 
 #: Element-wise products: an activation whose output multiplies the first
@@ -41,7 +42,7 @@ def _why(first, second) -> str:
 
 def _check(model, ctx):
     g = graph(model)
-    for first in model.layers:
+    for first in layers_of(model, ACTIVATIONS):
         if not is_activation(first) or g.fan_out(first) != 1:
             continue  # a shared activated value: the second starts a block of its own
         for second, path in g.downstream(first):

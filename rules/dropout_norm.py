@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from paramlint.by_op import layers_of
 from paramlint.graph import graph
-from paramlint.ops import is_dropout, keeps_running_stats
+from paramlint.ops import DROPOUT, is_dropout, keeps_running_stats
 from paramlint.rule import Rule
 
 
 def _check(model, ctx):
     g = graph(model)
-    for drop in model.layers:
-        if not is_dropout(drop):
-            continue
+    for drop in layers_of(model, DROPOUT):
         for norm, path in g.downstream(drop):
             if not keeps_running_stats(norm) or any(is_dropout(p) for p in path):
                 continue  # a later dropout on the path is the one reported

@@ -6,9 +6,10 @@ from __future__ import annotations
 from math import prod
 
 from paramlint.axes import CHANNEL, contracted
+from paramlint.by_op import layers_of
 from paramlint.counting import count
 from paramlint.graph import graph
-from paramlint.ops import CONVS, PLUMBING, feature_axis, is_no_op, output_channels, window
+from paramlint.ops import CONVS, PLUMBING, WEIGHT_OPS, feature_axis, is_no_op, output_channels, window
 from paramlint.rule import Rule
 
 from ._common import borrowed, n
@@ -88,8 +89,8 @@ def _check(model, ctx):
     g = graph(model)
     counts = count(model).layers
     lent = borrowed(model)
-    for a in model.layers:
-        if (a.op != "dense" and a.op not in CONVS) or lent.get(a.name):
+    for a in layers_of(model, WEIGHT_OPS):
+        if lent.get(a.name):
             continue
         b, path = g.chain(a, _keeps_features(a, model.batch_dim))
         if b is None or lent.get(b.name) or len(b.inputs) != 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paramlint.by_op import layers_of
 from paramlint.counting import count
 from paramlint.rule import Rule
 
@@ -18,13 +19,11 @@ def _matrix(model, layer):
 
 def _check(model, ctx):
     counts = count(model)
-    tables = [(layer, _matrix(model, layer)) for layer in model.layers if layer.op == "embedding"]
+    tables = [(layer, _matrix(model, layer)) for layer in layers_of(model, ("embedding",))]
     tables = [(layer, w) for layer, w in tables if w is not None]
     if not tables:
         return
-    for layer in model.layers:
-        if layer.op != "dense":
-            continue
+    for layer in layers_of(model, ("dense",)):
         weight = _matrix(model, layer)
         if weight is None:
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from math import prod
 
+from paramlint.by_op import layers_of
 from paramlint.counting import count
 from paramlint.rule import Rule
 
@@ -24,9 +25,7 @@ def _check(model, ctx):
 
 def _locally_connected(model, ctx):
     counts = count(model)
-    for layer in model.layers:
-        if layer.op not in LOCAL_OPS:
-            continue
+    for layer in layers_of(model, LOCAL_OPS):
         params = counts.layers[layer.name].params
         out = layer.output_shape
         spatial = tuple(out[2:] if model.batch_dim else out[1:]) if out else ()
@@ -46,8 +45,13 @@ def _sources(model) -> dict[str, frozenset[str]]:
     inputs = {t.name for t in model.inputs}
     by_tensor: dict[str, frozenset[str]] = {name: frozenset((name,)) for name in inputs}
     out: dict[str, frozenset[str]] = {}
+    none: frozenset[str] = frozenset()
     for layer in model.layers:
-        deps = frozenset().union(*(by_tensor.get(t, frozenset()) for t in layer.inputs))
+        ins = layer.inputs
+        if len(ins) == 1:  # most layers: the one input's set, not a copy of it
+            deps = by_tensor.get(ins[0], none)
+        else:
+            deps = none.union(*(by_tensor.get(t, none) for t in ins))
         out[layer.name] = deps
         for tensor in layer.outputs:
             by_tensor[tensor] = deps

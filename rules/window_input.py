@@ -3,8 +3,9 @@ weights only ever read padding."""
 
 from __future__ import annotations
 
+from paramlint.by_op import layers_of
 from paramlint.counting import count
-from paramlint.ops import CONVS, window
+from paramlint.ops import CONVS, POOLS, window
 from paramlint.rule import Rule
 
 from ._common import borrowed, dims, n
@@ -13,7 +14,7 @@ from ._common import borrowed, dims, n
 def _check(model, ctx):
     counts = count(model).layers
     lent = borrowed(model)
-    for layer in model.layers:
+    for layer in layers_of(model, CONVS | POOLS):
         w = window(layer, model.batch_dim)
         if w is None or not any(e > size for e, size in zip(w.extent, w.input)):
             continue
