@@ -185,8 +185,8 @@ common_options = [
     click.option("--max-macs", type=click.IntRange(min=0),
                  help="PRM102: budget for the model's MACs per input."),
     click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-                 help="Worker processes (default: as many as cores when the work is worth it; "
-                      "1: in this process)."),
+                 help="Worker processes (default: as many as the files' sizes predict will "
+                      "win on this machine's cores; 1: in this process)."),
 ]
 
 
