@@ -196,12 +196,17 @@ class _Child:
         except ChildProcessError:
             return None
 
-    def call(self, job: str, payload: bytes, timeout: float) -> tuple[bytes, bytes]:
+    def send(self, job: str, payload: bytes) -> None:
+        """Hand the child a job; its answer is read by ``receive``."""
         name = job.encode("utf-8")
         try:
             _write_all(self.requests, _REQUEST.pack(len(name), len(payload)) + name)
             _write_all(self.requests, payload)
-            deadline = time.monotonic() + timeout
+        except OSError:
+            raise self._failed() from None
+
+    def receive(self, deadline: float, timeout: float) -> tuple[bytes, bytes]:
+        try:
             status, size = _ANSWER.unpack(_read_exact(self.answers, _ANSWER.size, deadline))
             if size > MAX_ANSWER:
                 raise OverflowError
@@ -213,52 +218,110 @@ class _Child:
             self.close()
             raise ChildFailed(f"answer over the {MAX_ANSWER >> 20} MiB limit") from None
         except (EOFError, OSError):
-            status = self.close(kill=False)
-            if status is not None and os.WIFSIGNALED(status):
-                sig = os.WTERMSIG(status)
-                if sig == signal.SIGKILL:
-                    raise ChildFailed("was killed (SIGKILL, out of memory?)", transient=True) from None
-                raise ChildFailed(f"crashed ({_signal_name(sig)})") from None
-            code = os.WEXITSTATUS(status) if status is not None else "unknown"
-            raise ChildFailed(f"exited unexpectedly (status {code})") from None
+            raise self._failed() from None
+
+    def _failed(self) -> ChildFailed:
+        """The child is gone: reaped, and why, as a ChildFailed."""
+        status = self.close(kill=False)
+        if status is not None and os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            if sig == signal.SIGKILL:
+                return ChildFailed("was killed (SIGKILL, out of memory?)", transient=True)
+            return ChildFailed(f"crashed ({_signal_name(sig)})")
+        code = os.WEXITSTATUS(status) if status is not None else "unknown"
+        return ChildFailed(f"exited unexpectedly (status {code})")
 
 
 _child: _Child | None = None
 
 
 def _stop() -> None:
-    global _child
+    global _child, _pending
     if _child is not None and _child.owner == os.getpid():
         _child.close()
     _child = None
+    _pending = None
 
 
 atexit.register(_stop)
 
 
-def call(job: str, payload: bytes, timeout: float) -> bytes:
-    """``job(payload)`` (a ``"module:function"`` taking and returning bytes)
-    in the supervised child, within ``timeout`` seconds.
+class Pending:
+    """A job handed to the child, its answer not read yet: the caller goes
+    on with work of its own meanwhile (the loader builds its graph while
+    the child infers shapes, on another core). Read it with ``result``, or
+    drop it with ``cancel``; until then no other job may be submitted."""
 
-    Raises ``JobError`` with the job's own error message, ``ChildFailed``
-    when the child crashed, hung or broke a limit (and is replaced).
-    """
-    global _child
-    if not hasattr(os, "fork"):
-        status, data = _run_job(job, payload)
-    else:
+    def __init__(self, job: str, payload: bytes, timeout: float) -> None:
+        global _child, _pending
+        if _pending is not None and _child is not None and _child.owner == os.getpid():
+            raise RuntimeError("a job is already pending in the child")
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self._answer: tuple[bytes, bytes] | None = None
+        self._job: tuple[str, bytes] | None = None
+        if not hasattr(os, "fork"):  # run in-process, when the answer is asked for
+            self._job = (job, payload)
+            return
         if _child is not None and _child.owner != os.getpid():
             _child = None  # inherited through a fork: the parent's, not ours
         if _child is None:
             _child = _Child()
         try:
-            status, data = _child.call(job, payload, timeout)
+            _child.send(job, payload)
         except ChildFailed:
             _child = None
             raise
-    if status != _OK:
-        raise JobError(data.decode("utf-8", "replace"))
-    return data
+        _pending = self
+
+    def result(self) -> bytes:
+        """The job's answer. Raises ``JobError`` with the job's own message,
+        ``ChildFailed`` when the child crashed, hung or broke a limit (and
+        is replaced)."""
+        global _child, _pending
+        if self._answer is None:
+            if self._job is not None:
+                self._answer = _run_job(*self._job)
+            else:
+                if _pending is not self or _child is None:
+                    raise RuntimeError("this job's answer was already read or dropped")
+                _pending = None
+                try:
+                    self._answer = _child.receive(self.deadline, self.timeout)
+                except ChildFailed:
+                    _child = None
+                    raise
+        status, data = self._answer
+        if status != _OK:
+            raise JobError(data.decode("utf-8", "replace"))
+        return data
+
+    def cancel(self) -> None:
+        """Drop an unread answer: the child, mid-job, is stopped (the next
+        job starts a fresh one)."""
+        global _pending
+        if _pending is self:
+            _pending = None
+            _stop()
+
+
+_pending: Pending | None = None
+
+
+def submit(job: str, payload: bytes, timeout: float) -> Pending:
+    """``job(payload)`` (a ``"module:function"`` taking and returning bytes)
+    started in the supervised child; its answer is due within ``timeout``
+    seconds of now."""
+    return Pending(job, payload, timeout)
+
+
+def call(job: str, payload: bytes, timeout: float) -> bytes:
+    """``job(payload)`` in the supervised child, within ``timeout`` seconds.
+
+    Raises ``JobError`` with the job's own error message, ``ChildFailed``
+    when the child crashed, hung or broke a limit (and is replaced).
+    """
+    return submit(job, payload, timeout).result()
 
 
 def started() -> bool:

@@ -155,15 +155,15 @@ def _verdict(data: bytes, info: dict, path: str, log: Path) -> None:
 
 
 def main() -> None:
-    from paramlint.loaders import onnx_shapes
+    from paramlint.loaders import onnx_infer
 
     args = sys.argv[1:]
     if "--deadline" in args:
         i = args.index("--deadline")
-        onnx_shapes.INFER_SECONDS = float(args[i + 1])
+        onnx_infer.INFER_SECONDS = float(args[i + 1])
         del args[i:i + 2]
     else:
-        onnx_shapes.INFER_SECONDS = 3.0
+        onnx_infer.INFER_SECONDS = 3.0
     folder = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
     path = str(folder / f"paramlint-shapes-{os.getpid()}.onnx")
     out = Path(tempfile.gettempdir()) / "paramlint-fuzz-shapes"

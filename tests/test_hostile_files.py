@@ -251,7 +251,7 @@ def test_a_memory_error_is_never_cached(tmp_path, monkeypatch):
     store = Cache(tmp_path / "cache")
     cache = _EngineCache(store, config_fingerprint())
 
-    def exhausted(path, model):
+    def exhausted(*args):
         raise MemoryError
 
     monkeypatch.setattr(onnx_loader, "_build", exhausted)

@@ -92,6 +92,38 @@ def test_a_job_runs_in_a_long_lived_child_not_in_this_process():
     assert isolate.call(job("echo_job"), b"abc" * 100_000, timeout=30) == b"cba" * 100_000
 
 
+def test_a_submitted_job_runs_while_the_caller_works_and_answers_once():
+    pending = isolate.submit(job("echo_job"), b"abc", timeout=30)
+    assert sum(range(100_000)) == 4_999_950_000  # the caller's own work meanwhile
+    assert pending.result() == b"cba"
+    assert pending.result() == b"cba"  # read once, kept
+    assert isolate.call(job("echo_job"), b"ok", timeout=30) == b"ko"
+
+
+def test_a_second_job_cannot_be_submitted_before_the_first_is_read():
+    pending = isolate.submit(job("echo_job"), b"abc", timeout=30)
+    with pytest.raises(RuntimeError, match="already pending"):
+        isolate.submit(job("echo_job"), b"x", timeout=30)
+    assert pending.result() == b"cba"
+
+
+def test_a_cancelled_job_stops_its_child_and_the_next_job_gets_a_fresh_one():
+    before = isolate.call(job("pid_job"), b"", timeout=30)
+    pending = isolate.submit(job("spin_job"), b"", timeout=30)
+    pending.cancel()
+    with pytest.raises(RuntimeError, match="already read or dropped"):
+        pending.result()
+    after = isolate.call(job("pid_job"), b"", timeout=30)
+    assert after != before
+
+
+def test_a_submitted_job_that_crashes_is_named_when_its_answer_is_asked_for(tmp_path):
+    pending = isolate.submit(job("segfault_job"), b"", timeout=30)
+    with pytest.raises(ChildFailed, match=r"^crashed \(SIGSEGV\)$"):
+        pending.result()
+    assert isolate.call(job("echo_job"), b"ok", timeout=30) == b"ko"
+
+
 @pytest.mark.parametrize("name, what", [("segfault_job", "crashed (SIGSEGV)"),
                                         ("sigbus_job", "crashed (SIGBUS)")])
 def test_a_crash_is_named_and_the_child_replaced(tmp_path, name, what):
@@ -208,10 +240,10 @@ def test_native_crashes_and_hangs_cost_only_their_file(tmp_path, jobs):
 def test_a_slow_inference_is_stopped_at_its_deadline(tmp_path, monkeypatch):
     from native_hostile import mean_variance_normalization_huge_dim
     from paramlint.ir import LoadError
-    from paramlint.loaders import onnx_loader, onnx_shapes
+    from paramlint.loaders import onnx_infer, onnx_loader
 
     path = write(mean_variance_normalization_huge_dim(), tmp_path / "mvn.onnx")
-    monkeypatch.setattr(onnx_shapes, "INFER_SECONDS", 2.0)  # the deadline is the parent's
+    monkeypatch.setattr(onnx_infer, "INFER_SECONDS", 2.0)  # the deadline is the parent's
     with pytest.raises(LoadError) as info:
         onnx_loader.load(str(path))
     assert info.value.message == "onnx shape inference timed out after 2 s"

@@ -179,7 +179,18 @@ def test_unexpected_wire_types_are_refused_at_top_level(tmp_path, wire_type, rea
 
 @pytest.mark.parametrize("wire_type", [3, 4, 6, 7])
 def test_unexpected_wire_types_are_refused_inside_a_tensor(tmp_path, wire_type):
+    # A tensor this small is not walked field by field (it cannot hold a
+    # payload worth dropping): protobuf's parser refuses it.
     tensor = b"\x08\x04" + bytes([9 << 3 | wire_type]) + b"\x00" * 8  # dims=4, raw_data?
+    graph = field(5, tensor)
+    data = field(7, graph) + OPSET
+    message = load_error(write(tmp_path, data)).message
+    assert message.startswith("not a valid ONNX file") and "corrupt" in message
+
+
+@pytest.mark.parametrize("wire_type", [3, 4, 6, 7])
+def test_unexpected_wire_types_are_refused_inside_a_large_tensor(tmp_path, wire_type):
+    tensor = b"\x08\x04" + field(13, b"x" * 5000) + bytes([9 << 3 | wire_type]) + b"\x00" * 8
     graph = field(5, tensor)
     data = field(7, graph) + OPSET
     message = load_error(write(tmp_path, data)).message
@@ -243,11 +254,15 @@ def test_model_without_opset_import_is_refused(tmp_path):
 # --- nesting and sizes ---------------------------------------------------------------
 
 
-def nested_graph_bytes(depth: int) -> bytes:
+GRAPH_TYPE = b"\xa0\x01\x05"  # AttributeProto.type = GRAPH, as writers set it
+GRAPHS_TYPE = b"\xa0\x01\x0a"  # AttributeProto.type = GRAPHS
+
+
+def nested_graph_bytes(depth: int, typed: bool = True) -> bytes:
     """ModelProto bytes with graphs nested ``depth`` deep through If-style attributes."""
     graph = b""
     for _ in range(depth - 1):
-        attribute = field(6, graph)  # AttributeProto.g
+        attribute = field(6, graph) + (GRAPH_TYPE if typed else b"")  # AttributeProto.g
         node = field(5, attribute)  # NodeProto.attribute
         graph = field(1, node)  # GraphProto.node
     return field(7, graph) + OPSET
@@ -264,11 +279,19 @@ def test_one_level_past_the_depth_limit_is_refused(tmp_path):
     assert "nested more than" in message
 
 
+def test_untyped_graph_attributes_nested_past_the_limit_are_a_one_line_error(tmp_path):
+    # No writer omits AttributeProto.type; small nodes without it are not
+    # walked (onnx_wire._may_hold_graph) and protobuf's own depth limit
+    # refuses them.
+    message = load_error(write(tmp_path, nested_graph_bytes(40, typed=False))).message
+    assert message.startswith("not a valid ONNX file") and "\n" not in message
+
+
 def test_nesting_through_functions_is_capped_too(tmp_path):
     graph = b""
     for _ in range(200):
-        graph = field(1, field(5, field(11, graph)))  # node.attribute.graphs
-    function = field(7, field(5, field(11, graph)))  # FunctionProto.node...
+        graph = field(1, field(5, field(11, graph) + GRAPHS_TYPE))  # node.attribute.graphs
+    function = field(7, field(5, field(11, graph) + GRAPHS_TYPE))  # FunctionProto.node...
     data = field(7, b"") + OPSET + field(25, function)
     assert "nested more than" in load_error(write(tmp_path, data)).message
 
@@ -299,7 +322,7 @@ def test_unexpected_internal_error_becomes_load_error(tmp_path, monkeypatch):
 
     path = write(tmp_path, small_model().SerializeToString())
     with monkeypatch.context() as patch:
-        patch.setattr(onnx_wire, "slim_bytes", broken)
+        patch.setattr(onnx_wire, "_slim", broken)
         isolate.reset()  # the file is walked in the child: fork one that has the patch
         try:
             message = load_error(path).message
@@ -330,7 +353,10 @@ AUDIT_SCRIPT = textwrap.dedent(
     """
     import json, sys
     from paramlint.loaders.onnx_wire import read_model, slim_job
+    from paramlint.loaders.onnx_lean import proto
     import onnx, google.protobuf.message
+
+    proto()  # paramlint's own modules, imported before the audit starts
 
     opened = []
 

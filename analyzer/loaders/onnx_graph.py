@@ -40,7 +40,7 @@ class FlatNode:
     node_index: int  # top-level index in the file (the owner's, for inner nodes)
     node_name: str  # top-level node's name (the owner's, for inner nodes)
     owner: str | None = None
-    #: The node's subgraph attributes, ``[(name, GraphProto)]`` (_graph_attrs).
+    #: The node's subgraph attributes, ``[(name, GraphProto)]`` (graph_attrs).
     subgraphs: list = field(default_factory=list)
 
 
@@ -49,8 +49,27 @@ class Flat:
     nodes: list[FlatNode]
     initializers: dict[str, Any]  # name (renamed) -> TensorProto
     sources: set[str]  # non-constant sources: graph inputs, body formal inputs
+    #: Filled by ``set_shapes`` once shape inference has answered.
     shapes: dict[str, Any]
     graph_outputs: set[str] = field(default_factory=set)
+    #: Every graph flattened: ``(path, GraphProto, rename or None)``, the
+    #: path as onnx_infer keys its shapes (``()`` for the top level).
+    graphs: list[tuple[tuple, Any, Any]] = field(default_factory=list)
+
+
+def set_shapes(flat: Flat, inferred: dict[tuple, dict[str, Any]] | None) -> None:
+    """``flat.shapes`` from shape inference's answer, graph by graph (the
+    graph's own declared shapes where inference gave none), under the
+    names the flat graph uses."""
+    shapes = flat.shapes
+    for path, graph, rename in flat.graphs:
+        found = inferred.get(path) if inferred is not None else None
+        if found is None:
+            shapes.update(graph_shapes(graph, rename))
+        elif rename is None:
+            shapes.update(found)
+        else:
+            shapes.update({rename(name): shape for name, shape in found.items()})
 
 
 # --------------------------------------------------------------------------
@@ -60,7 +79,9 @@ class Flat:
 _GRAPH, _GRAPHS = 5, 10  # AttributeProto.GRAPH, AttributeProto.GRAPHS
 
 
-def _graph_attrs(node: Any) -> list[Any]:
+def graph_attrs(node: Any) -> list[tuple[str, Any]]:
+    """A node's subgraph attributes, ``[(key, GraphProto)]``: a GRAPHS
+    attribute's graphs are keyed ``<name><index>``."""
     attributes = node.attribute
     if not attributes:
         return []
@@ -88,7 +109,7 @@ def _rename_refs(graph: Any, rename: Callable[[str], str]) -> None:
         for k, x in enumerate(n.input):
             if x and x not in local:
                 n.input[k] = rename(x)
-        for _, g in _graph_attrs(n):
+        for _, g in graph_attrs(n):
             _rename_refs(g, lambda x, local=local: x if x in local else rename(x))
     for o in graph.output:
         if o.name not in local:
@@ -131,23 +152,24 @@ def _check_expansion(nodes: Any, funcs: dict) -> None:
                              f"{MAX_NODES:,} nodes (paramlint's limit; see docs/limits.md)")
 
 
-def inline_functions(model: Any) -> tuple[Any, list[tuple[int, str]]]:
+def inline_functions(model: Any) -> tuple[Any, list[tuple[int, str]] | None]:
     """``(model with local-function calls expanded, origins)``.
 
     ``origins[i]`` is ``(file node index, file node name)`` of the i-th node
     of the returned top-level graph: the call node's for inlined nodes.
-    Returns the model itself when it has no local functions.
+    Returns the model itself and None (each node its own origin) when it
+    calls no local function.
     """
-    from onnx import ModelProto, NodeProto
-
-    origins = [(i, n.name) for i, n in enumerate(model.graph.node)]
     funcs = {(f.domain, f.name, getattr(f, "overload", "")): f for f in model.functions}
     if not funcs:
-        return model, origins
+        return model, None
     calls = [n for n in model.graph.node if _function_key(n) in funcs]
     if not calls:
-        return model, origins
+        return model, None
     _check_expansion(model.graph.node, funcs)
+    from .onnx_lean import proto
+
+    ModelProto, NodeProto = proto().ModelProto, proto().NodeProto
 
     def expand(call: Any, fn: Any, prefix: str, depth: int) -> list[Any]:
         if depth > 16:
@@ -184,7 +206,7 @@ def inline_functions(model: Any) -> tuple[Any, list[tuple[int, str]]]:
                     kept.append(a)
             del new.attribute[:]
             new.attribute.extend(kept)
-            for _, g in _graph_attrs(new):
+            for _, g in graph_attrs(new):
                 _rename_refs(g, rename)
             new.name = f"{prefix}/{inner.name or f'{inner.op_type}_{j}'}"
             key = _function_key(new)
@@ -284,7 +306,7 @@ def _outer_refs(graph: Any) -> set[str]:
     refs: set[str] = set()
     for n in graph.node:
         refs.update(text(x) for x in n.input if x and text(x) not in local)
-        for _, g in _graph_attrs(n):
+        for _, g in graph_attrs(n):
             refs.update(r for r in _outer_refs(g) if r not in local)
     refs.update(text(o.name) for o in graph.output if text(o.name) not in local)
     return refs
@@ -304,21 +326,29 @@ def _same(x: str) -> str:
     return x
 
 
-def flatten(model: Any, origins: list[tuple[int, str]],
-            invented: frozenset[str] = frozenset()) -> Flat:
-    """The flat node list of a (shape-inferred) model. Raises GraphError.
+def flatten(model: Any, origins: list[tuple[int, str]] | None) -> Flat:
+    """The flat node list of a model, without shapes yet (``set_shapes``).
+    ``origins``: inline_functions' (None: each node is its own). Raises
+    GraphError."""
+    from .onnx_wire import MAX_GRAPH_DEPTH, MAX_NODES
 
-    ``invented``: dim_params shape inference made up, reported as None."""
     graph = model.graph
+    graphs: list[tuple[tuple, Any, Any]] = [((), graph, None)]
     nodes: list[FlatNode] = []
     inits: dict[str, Any] = {}
     sources: set[str] = set()
     shapes: dict[str, Any] = {}
-    defined: dict[str, str] = {}  # tensor -> what defines it (for errors)
+    # tensor -> what defines it, for errors: a description, or the index in
+    # ``nodes`` of the node that makes it (its description made on demand)
+    defined: dict[str, Any] = {}
 
-    def define(name: str, what: str) -> None:
+    def describe(what: Any) -> str:
+        return f"node '{nodes[what].base_name}'" if isinstance(what, int) else what
+
+    def define(name: str, what: Any) -> None:
         if name in defined:
-            raise GraphError(f"tensor '{name}' is defined twice ({defined[name]} and {what})")
+            raise GraphError(f"tensor '{name}' is defined twice "
+                             f"({describe(defined[name])} and {describe(what)})")
         defined[name] = what
 
     for t in graph.initializer:
@@ -332,23 +362,44 @@ def flatten(model: Any, origins: list[tuple[int, str]],
         if text(i.name) not in inits:
             define(text(i.name), "a graph input")
             sources.add(text(i.name))
-    shapes.update(graph_shapes(graph, None, invented))
 
-    def walk(g_nodes: list[Any], node_origins: list[tuple[int, str]],
-             rename: Callable[[str], str] | None, owner: str | None, scope: set[str]) -> None:
-        """``rename`` None: the top-level graph, whose names stay as they are."""
-        subs = [_graph_attrs(n) for n in g_nodes]
-        raw_ins = [_texts(n.input) for n in g_nodes]
-        raw_outs = [_texts(n.output) for n in g_nodes]
-        refs = [[x for x in ins if x] + [r for _, g in sub for r in _outer_refs(g)] if sub else ins
-                for ins, sub in zip(raw_ins, subs)]
+    def walk(g_nodes: list[Any], node_origins: list[tuple[int, str]] | None,
+             rename: Callable[[str], str] | None, owner: str | None, path: tuple) -> None:
+        """``rename`` None: the top-level graph, whose names stay as they are.
+        ``node_origins`` None: each node's own index and name."""
+        # The wire walk counts nodes and graph depth before anything is
+        # parsed; this counts again what it could not see (a subgraph whose
+        # attribute type is encoded unusually: onnx_wire._may_hold_graph).
+        if len(path) > 2 * MAX_GRAPH_DEPTH:
+            raise GraphError(f"subgraphs nested more than {MAX_GRAPH_DEPTH} deep")
+        if len(nodes) + len(g_nodes) > MAX_NODES:
+            raise GraphError(f"the model holds more than {MAX_NODES:,} nodes "
+                             f"(paramlint's limit; see docs/limits.md)")
+        raw_ins: list[list[str]] = []
+        raw_outs: list[list[str]] = []
+        subs: list[list] = []
+        refs: list[list[str]] = []
+        for n in g_nodes:
+            ins = _texts(n.input)
+            sub = graph_attrs(n)
+            raw_ins.append(ins)
+            raw_outs.append(_texts(n.output))
+            subs.append(sub)
+            refs.append([x for x in ins if x] + [r for _, g in sub for r in _outer_refs(g)]
+                        if sub else ins)
         order = _topo_order(g_nodes, refs, raw_outs)
+        append = nodes.append
         for j in order:
             n = g_nodes[j]
-            index, file_name = node_origins[j]
-            file_name = text(file_name)
-            op_type, domain = text(n.op_type), text(n.domain)
-            base = text(n.name) or f"{op_type}_{index if owner is None else j}"
+            op_type, domain, name = n.op_type, n.domain, n.name
+            if type(op_type) is not str or type(domain) is not str or type(name) is not str:
+                op_type, domain, name = text(op_type), text(domain), text(name)
+            if node_origins is None:
+                index, file_name = j, name
+            else:
+                index, file_name = node_origins[j]
+                file_name = text(file_name)
+            base = name or f"{op_type}_{index if owner is None else j}"
             if owner is not None:
                 base = f"{owner}/{base}"
             ins = raw_ins[j]
@@ -361,12 +412,15 @@ def flatten(model: Any, origins: list[tuple[int, str]],
                     raise GraphError(
                         f"node '{base}' ({op_type}) reads tensor '{x}' that no node, "
                         f"input or initializer makes")
+            k = len(nodes)
             for x in outs:
                 if x:
-                    define(x, f"node '{base}'")
+                    if x in defined:
+                        raise GraphError(f"tensor '{x}' is defined twice "
+                                         f"({describe(defined[x])} and node '{base}')")
+                    defined[x] = k
             subgraphs = subs[j]
-            fnode = FlatNode(n, op_type, domain, base, ins, outs, index, file_name, owner, subgraphs)
-            nodes.append(fnode)
+            append(FlatNode(n, op_type, domain, base, ins, outs, index, file_name, owner, subgraphs))
             for attr_name, g in subgraphs:
                 prefix = base if len(subgraphs) == 1 else f"{base}/{attr_name}"
                 local = _defined_in(g)
@@ -383,11 +437,12 @@ def flatten(model: Any, origins: list[tuple[int, str]],
                         name = inner_rename(text(i.name))
                         define(name, f"an input of '{base}'")
                         sources.add(name)
-                shapes.update(graph_shapes(g, inner_rename, invented))
-                walk(list(g.node), [(index, file_name)] * len(g.node), inner_rename, prefix, local)
+                inner_path = (*path, j, attr_name)
+                graphs.append((inner_path, g, inner_rename))
+                walk(list(g.node), [(index, file_name)] * len(g.node), inner_rename, prefix, inner_path)
 
     try:
-        walk(list(graph.node), origins, None, None, set())
+        walk(list(graph.node), origins, None, None, ())
     finally:
         # walk calls itself through its closure cell: a reference cycle that
         # would keep every FlatNode, NodeProto and initializer of this
@@ -398,7 +453,7 @@ def flatten(model: Any, origins: list[tuple[int, str]],
     for o in outputs:
         if o not in defined:
             raise GraphError(f"graph output '{o}' is made by no node, input or initializer")
-    return Flat(nodes, inits, sources, shapes, outputs)
+    return Flat(nodes, inits, sources, shapes, outputs, graphs)
 
 
 # --------------------------------------------------------------------------
@@ -421,20 +476,18 @@ def has_payload(t: Any) -> bool:
     return elements(tuple(t.dims)) == 0
 
 
-_ITEMSIZE: dict[int, int] = {}
+#: Bytes per element of each TensorProto data type, as numpy stores it
+#: (onnx.helper.tensor_dtype_to_np_dtype, without importing all of onnx):
+#: FLOAT, UINT8, INT8, UINT16, INT16, INT32, INT64, STRING (an object
+#: pointer), BOOL, FLOAT16, DOUBLE, UINT32, UINT64, COMPLEX64, COMPLEX128,
+#: BFLOAT16, the float8s, (U)INT4 and FLOAT4 (one byte each, unpacked).
+_ITEMSIZE = {1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 8: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8,
+             14: 8, 15: 16, 16: 2, 17: 1, 18: 1, 19: 1, 20: 1, 21: 1, 22: 1, 23: 1, 24: 1, 25: 1,
+             26: 1}
 
 
 def _itemsize(data_type: int) -> int:
-    size = _ITEMSIZE.get(data_type)
-    if size is None:
-        from onnx import helper
-
-        try:
-            size = helper.tensor_dtype_to_np_dtype(data_type).itemsize
-        except Exception:
-            size = 8
-        _ITEMSIZE[data_type] = size
-    return size
+    return _ITEMSIZE.get(data_type, 8)
 
 
 def tensor_nbytes(t: Any) -> int:
@@ -464,11 +517,34 @@ def tensor_values(t: Any) -> Any:
 
             return np.frombuffer(raw, dtype=dtype).reshape(dims)
     try:
-        from onnx import numpy_helper
-
-        return numpy_helper.to_array(t)
+        return _typed_values(t)
     except Exception:
         return None
+
+
+#: data_type -> (repeated field, numpy dtype) for values stored in the typed
+#: fields rather than raw_data: numpy_helper.to_array's reading of them.
+_TYPED_FIELDS = {1: ("float_data", "<f4"), 11: ("double_data", "<f8"), 7: ("int64_data", "<i8"),
+                 6: ("int32_data", "<i4"), 2: ("int32_data", "u1"), 3: ("int32_data", "i1"),
+                 4: ("int32_data", "<u2"), 5: ("int32_data", "<i2"), 9: ("int32_data", "?"),
+                 12: ("uint64_data", "<u4"), 13: ("uint64_data", "<u8")}
+
+
+def _typed_values(t: Any) -> Any:
+    """numpy array of a small tensor stored in a typed field (or raw in an
+    uncommon layout): read here for the common types, by onnx's
+    numpy_helper (which imports all of onnx) for the others."""
+    typed = _TYPED_FIELDS.get(t.data_type)
+    if typed is not None and not t.raw_data and not t.HasField("segment"):
+        import numpy as np
+
+        values = getattr(t, typed[0])
+        dims = tuple(t.dims)
+        if elements(dims) == len(values):
+            return np.array(list(values)).astype(typed[1]).reshape(dims)
+    from .onnx_lean import full
+
+    return full().numpy_helper.to_array(t)
 
 
 def all_equal(arr: Any) -> bool | None:
@@ -558,6 +634,8 @@ class Constants:
         if fn.op_type == "Constant":
             return True
         constant = self.constant
+        if constant.isdisjoint(fn.inputs):  # the usual node
+            return False
         seen = False
         for x in fn.inputs:
             if x:
@@ -572,6 +650,8 @@ class Constants:
     def constant_node(self, fn: FlatNode) -> bool:
         """A node all of whose outputs are constant (part of a constant chain)."""
         constant = self.constant
+        if constant.isdisjoint(fn.outputs):  # the usual node
+            return False
         seen = False
         for o in fn.outputs:
             if o:

@@ -20,8 +20,10 @@ from ..ir import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weig
 from . import onnx_ops as ops
 from .onnx_derived import QUANT_OPS, Derived
 from .onnx_modules import model_name, module_path
-from .onnx_graph import MAX_ELEMENTS, Constants, Flat, FlatNode, GraphError, flatten, inline_functions
-from .onnx_shapes import declared_dim_params, elements, infer, invented_dim_params, text
+from .onnx_graph import (MAX_ELEMENTS, Constants, Flat, FlatNode, GraphError, flatten,
+                         inline_functions, set_shapes)
+from .onnx_infer import finish, start
+from .onnx_shapes import elements, text
 
 __all__ = ["load", "KEEP_BYTES", "BUFFER_SUFFIX"]
 
@@ -62,12 +64,12 @@ _SHAPED_OPS = frozenset({
 
 
 def _read(path: str) -> Any:
-    """The model with every tensor payload over KEEP_BYTES dropped (dims,
-    data_type, name and external_data entries kept; nothing the model names
-    is opened). The one place the loader touches the file."""
-    from .onnx_wire import read_model
+    """The file's bytes with every tensor payload over KEEP_BYTES dropped
+    (dims, data_type, name and external_data entries kept; nothing the
+    model names is opened). The one place the loader touches the file."""
+    from .onnx_wire import read_slim
 
-    return read_model(path, keep_bytes=KEEP_BYTES)
+    return read_slim(path, keep_bytes=KEEP_BYTES)
 
 
 def _clean(message: str) -> str:
@@ -113,9 +115,13 @@ def _load(path: str) -> Model:
     where = Location(path)
     if not os.path.isfile(path):
         raise LoadError("no such file" if not os.path.exists(path) else "not a regular file", where)
-    model = _read(path)
+    slim = _read(path)
+    # Shape inference starts now, on the bytes as read, and runs on the
+    # other core while this process parses and flattens the graph. A
+    # model with local functions is inferred once they are inlined.
+    pending = None if slim.has_functions else start(slim.data, slim.nodes)
     try:
-        return _build(path, model)
+        return _build(path, slim.data, pending)
     except LoadError as exc:
         raise LoadError(_clean(exc.message), exc.location or where) from None
     except GraphError as exc:
@@ -126,6 +132,9 @@ def _load(path: str) -> Model:
         raise  # the machine's state, not the file's: the engine says so, the cache forgets it
     except Exception as exc:  # a malformed model must never crash the run
         raise LoadError(_clean(f"malformed ONNX model: {_one_line(exc)}"), where) from None
+    finally:
+        if pending is not None:
+            pending.cancel()  # a no-op once its answer was read
 
 
 # --------------------------------------------------------------------------
@@ -185,7 +194,7 @@ class _Builder:
             data = [x for k, x in enumerate(fn.inputs) if x and ops.role(op, k) != ops.AUX]
             return data, []
         inputs = fn.inputs
-        if not any(x in constant for x in inputs):  # the usual node: data only
+        if constant.isdisjoint(inputs):  # the usual node: data only
             return [x for x in inputs if x], []
         data: list[str] = []
         reads: list[tuple[str, int, bool]] = []
@@ -278,7 +287,10 @@ class _Builder:
                 reads.append((b, 2, True))
                 extra_outputs = list(add.outputs)
             layer = self.make_layer(fn, data, reads, extra_outputs)
+            layers.append(layer)
+            self.pairs.append((layer, fn))
             root_uses: list[tuple[str, bool, str]] = []
+            uses.append((layer, root_uses))
             for tensor, pos, trainable_role in reads:
                 role_name = ROLE_NAMES.get(fn.op_type, {}).get(pos, "operand")
                 if extra_outputs is not None and pos == 2 and fn.op_type == "MatMul":
@@ -294,9 +306,6 @@ class _Builder:
                     name = self.add_root(root, trainable_role and chain_trainable, layer.name, fn)
                     if name is not None:
                         root_uses.append((name, trainable_role and chain_trainable, role_name))
-            layers.append(layer)
-            self.pairs.append((layer, fn))
-            uses.append((layer, root_uses))
         self.assign_weights(uses)
         readers: dict[str, int] = {}
         for layer in layers:
@@ -396,13 +405,17 @@ class _Builder:
         op_type = fn.op_type
         attrs: dict[str, Any] = {"node_index": fn.node_index}
         attributes = fn.node.attribute
+        raw: dict[str, Any] = {}
         if attributes:
-            raw = {a.name: ops.attr_value(a) for a in attributes}
-            raw = {k: v for k, v in raw.items() if v is not None}  # tensors, graphs: omitted
-        else:
-            raw = {}
-        if raw:
-            attrs["onnx"] = raw
+            attr_value = ops.attr_value
+            for a in attributes:
+                value = attr_value(a)
+                if value is not None:  # tensors, graphs: omitted
+                    raw[a.name] = value
+                else:
+                    raw.pop(a.name, None)  # a later attribute of the same name wins, as before
+            if raw:
+                attrs["onnx"] = raw
         if reads:
             positions = {pos for _, pos, _ in reads}
             weight_at = {pos: t for t, pos, _ in reads}
@@ -569,7 +582,9 @@ class _Builder:
 
     def unknown_ops(self) -> None:
         """Diagnostics for ops onnx has no schema for (their parameters are a guess)."""
-        from onnx import defs
+        from .onnx_lean import cpp
+
+        get_schema = cpp().defs.get_schema
 
         schemas: dict[tuple[str, str], bool] = {}  # (op_type, domain) -> known
         for layer, fn in self.pairs:
@@ -580,7 +595,7 @@ class _Builder:
                 if known is None:
                     known = True
                     try:
-                        defs.get_schema(fn.op_type, 10**6, fn.domain)
+                        get_schema(fn.op_type, 10**6, fn.domain)
                     except Exception:
                         known = fn.domain == "com.microsoft" and fn.op_type in ops.ROLES
                     schemas[key] = known
@@ -625,6 +640,7 @@ def _check_sizes(layers: list[Layer], path: str) -> None:
     does; onnx's inference computes such sizes without complaint, and
     they would make negative counts. A negative dim that a file declares
     (some old exporters wrote -1 for unknown) is read as unknown."""
+    known: dict = {}
     for layer in layers:
         out, ins = layer.output_shape, layer.input_shape
         windowed = layer.op.startswith("conv") or "pool" in layer.op and "global" not in layer.op
@@ -634,25 +650,58 @@ def _check_sizes(layers: list[Layer], path: str) -> None:
             raise LoadError(f"layer '{layer.name}' ({layer.source_op}): output size "
                             f"{list(out[2:])} from input {list(ins[2:])}: the window does not fit "
                             f"its padded input", layer.location or Location(path))
-        for attr in ("output_shape", "input_shape"):
-            shape = getattr(layer, attr)
-            if shape is not None and any(isinstance(d, int) and d < 0 for d in shape):
-                setattr(layer, attr, tuple(None if isinstance(d, int) and d < 0 else d for d in shape))
+        out_known = _no_negative(out, known)
+        if out_known is not out:
+            layer.output_shape = out_known
+        in_known = _no_negative(ins, known)
+        if in_known is not ins:
+            layer.input_shape = in_known
 
 
-def _build(path: str, model: Any) -> Model:
+def _no_negative(shape: tuple | None, memo: dict) -> tuple | None:
+    """``shape`` with negative dims as unknown (the same object when it has
+    none). ``memo``: shapes already looked at (layers repeat a few)."""
+    if shape is None:
+        return None
+    try:
+        return memo[shape] or shape
+    except KeyError:
+        pass
+    except TypeError:  # unhashable: never from the loader, be safe
+        return shape
+    if any(isinstance(d, int) and d < 0 for d in shape):
+        fixed = memo[shape] = tuple(None if isinstance(d, int) and d < 0 else d for d in shape)
+        return fixed
+    memo[shape] = None
+    return shape
+
+
+def _build(path: str, data: bytes, pending: Any) -> Model:
+    from .onnx_wire import parse
+
     where = Location(path)
+    model = parse(data, where)
     if not model.HasField("graph"):
         raise LoadError("the file holds no graph (not an ONNX model?)", where)
     if model.ir_version <= 0 and not model.opset_import:
         raise LoadError("not an ONNX model: no IR version and no opset", where)
     inlined, origins = inline_functions(model)
-    declared = declared_dim_params(inlined)
-    inferred, shape_error = infer(inlined)
-    if len(inferred.graph.node) != len(origins):  # never expected; be safe
-        inferred, shape_error = inlined, shape_error or "shape inference changed the graph"
-    flat = flatten(inferred, origins, invented_dim_params(inferred, declared))
-    builder = _Builder(path, flat, shape_error)
+    own = pending is None
+    expected = len(inlined.graph.node)
+    if own:
+        pending = start(inlined.SerializeToString(), expected)
+    try:
+        # What needs no shapes is done while the child infers them.
+        flat = flatten(inlined, origins)
+        builder = _Builder(path, flat, None)
+        shapes, nodes, shape_error = finish(pending)
+    finally:
+        if own:
+            pending.cancel()  # a no-op once its answer was read
+    if shapes is not None and nodes != expected:  # never expected; be safe
+        shapes, shape_error = None, shape_error or "shape inference changed the graph"
+    set_shapes(flat, shapes)
+    builder.shape_error = shape_error
     layers = builder.build()
     _unique_names(layers)  # before diagnostics name them
     _check_sizes(layers, path)

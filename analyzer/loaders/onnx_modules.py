@@ -22,6 +22,7 @@ otherwise the scope does.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Iterable
 
 SCOPES_KEY = "pkg.torch.onnx.name_scopes"
@@ -54,19 +55,31 @@ def _from_metadata(node: Any) -> str | None:
         return None
     for prop in props:
         if prop.key == SCOPES_KEY:
-            value = prop.value.strip()
-            if not (value.startswith("[") and value.endswith("]")):
-                return None
-            items = [v.strip().strip("'\"") for v in value[1:-1].split(",")]
-            return _join(items[:-1]) or ""
+            return _scopes(prop.value)
     return None
+
+
+# Memoized: the nodes of one module share their scope string, and a
+# 50,000-node model has a few thousand modules.
+@lru_cache(maxsize=8192)
+def _scopes(value: str) -> str | None:
+    value = value.strip()
+    if not (value.startswith("[") and value.endswith("]")):
+        return None
+    items = [v.strip().strip("'\"") for v in value[1:-1].split(",")]
+    return _join(items[:-1]) or ""
 
 
 def _from_name(name: str) -> str | None:
     """TorchScript's ``/a/a.0/conv1/Conv``: the components before the op."""
     if not name.startswith("/"):
         return None
-    parts = name.split("/")[1:-1]
+    return _scope_path(name.rpartition("/")[0])
+
+
+@lru_cache(maxsize=8192)
+def _scope_path(prefix: str) -> str:
+    parts = prefix.split("/")[1:]
     return _join(parts) if parts else ""
 
 

@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from .onnx_graph import tensor_values
+from .onnx_lean import proto
+
 MAX_VALUES = 64
 _INT_TYPES = {2: np.uint8, 3: np.int8, 5: np.int16, 6: np.int32, 7: np.int64, 12: np.uint32,
               13: np.uint64, 1: np.float32, 11: np.float64, 9: np.bool_}
@@ -57,9 +60,7 @@ def _eval(node: Any, ins: list, shapes: dict) -> Any:
         t = _attr(node, "value")
         if t is None:
             return None
-        from onnx import numpy_helper
-
-        return numpy_helper.to_array(t) if t.data_type in _INT_TYPES else None
+        return tensor_values(t) if t.data_type in _INT_TYPES else None
     if not ins or ins[0] is None:
         return None
     x = ins[0]
@@ -107,9 +108,7 @@ def _eval(node: Any, ins: list, shapes: dict) -> Any:
         return np.transpose(x, _attr(node, "perm"))
     if op == "ConstantOfShape":
         t = _attr(node, "value")
-        from onnx import numpy_helper
-
-        fill = numpy_helper.to_array(t).reshape(-1)[0] if t is not None else np.float32(0)
+        fill = tensor_values(t).reshape(-1)[0] if t is not None else np.float32(0)
         return np.full([int(d) for d in x], fill) if int(np.prod(x)) <= MAX_VALUES else None
     if op == "Range" and len(ins) == 3 and all(v is not None for v in ins):
         return np.arange(ins[0], ins[1], ins[2])
@@ -221,12 +220,12 @@ def fold(model: Any, shapes: dict) -> Any | None:
     """A copy of ``model`` (top-level graph) with evaluable shape arithmetic
     replaced by Constants, or None when there is none to fold."""
     g = model.graph
-    from onnx import helper, numpy_helper
-
     values: dict[str, Any] = {}
     for t in g.initializer:
         if t.data_type in (6, 7) and len(t.dims) <= 1 and (t.raw_data or t.int64_data or t.int32_data):
-            values[t.name] = numpy_helper.to_array(t)
+            v = tensor_values(t)
+            if v is not None:
+                values[t.name] = v
     replaced: dict[int, Any] = {}
     shapes = dict(shapes)  # filled in as the pass goes (_shape)
     for i, n in enumerate(g.node):
@@ -252,12 +251,31 @@ def fold(model: Any, shapes: dict) -> Any | None:
             replaced[i] = n
     if not replaced:
         return None
-    from onnx import ModelProto
-
-    copy = ModelProto()
+    pb = proto()
+    copy = pb.ModelProto()
     copy.CopyFrom(model)
     for i, n in replaced.items():
         out = n.output[0]
-        copy.graph.node[i].CopyFrom(helper.make_node(
-            "Constant", [], [out], name=n.name, value=numpy_helper.from_array(values[out])))
+        copy.graph.node[i].CopyFrom(_constant(pb, n.name, out, values[out]))
     return copy
+
+
+#: numpy dtype kind+size -> TensorProto data type, for the folded values.
+_ONNX_TYPES = {"f4": 1, "u1": 2, "i1": 3, "u2": 4, "i2": 5, "i4": 6, "i8": 7, "b1": 9, "f2": 10,
+               "f8": 11, "u4": 12, "u8": 13}
+
+
+def _constant(pb: Any, name: str, output: str, value: Any) -> Any:
+    """A Constant node making ``value``: onnx.helper.make_node and
+    numpy_helper.from_array's result, built without importing all of onnx."""
+    arr = np.ascontiguousarray(value)
+    code = _ONNX_TYPES.get(f"{arr.dtype.kind}{arr.dtype.itemsize}")
+    if code is None:
+        arr, code = arr.astype(np.int64), 7
+    tensor = pb.TensorProto(dims=list(arr.shape), data_type=code,
+                            raw_data=arr.astype(arr.dtype.newbyteorder("<")).tobytes())
+    node = pb.NodeProto(op_type="Constant", output=[output], name=name)
+    attr = node.attribute.add()
+    attr.name, attr.type = "value", 4  # AttributeProto.TENSOR
+    attr.t.CopyFrom(tensor)
+    return node

@@ -21,7 +21,7 @@ from __future__ import annotations
 import mmap
 import os
 import stat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..ir import LoadError, Location
 from ..isolate import ChildFailed, JobError, call
@@ -120,6 +120,7 @@ class _Slimmer:
         self.keep_bytes = keep_bytes
         self.has_graph = False
         self.has_opset = False
+        self.has_functions = False
         self.nodes = 0
 
     def message(self, start: int, end: int, kind: int, depth: int) -> tuple[list, int] | None:
@@ -141,6 +142,8 @@ class _Slimmer:
                 self.check_model_field(number, wire_type, field_start)
                 if number == 8:
                     self.has_opset = True
+                elif number == 25:
+                    self.has_functions = True
         else:
             fields = select_fields(self.buf, start, end, children)
             if not fields:  # most nodes and attributes: nothing to rewrite
@@ -166,6 +169,9 @@ class _Slimmer:
                 )
             if kind == _MODEL and number == 7:
                 self.has_graph = True
+            if value_end - value_start <= self.keep_bytes and (
+                    child == _TENSOR or (child == _NODE and not _may_hold_graph(self.buf, value_start, value_end))):
+                continue  # too small to hold a payload worth dropping: copied as it is
             sub = self.message(value_start, value_end, child, depth)
             if sub is None:
                 continue
@@ -262,6 +268,17 @@ def _scan_tensor(buf, start: int, end: int, kept: bytearray | None) -> int:
     return payload
 
 
+#: AttributeProto.type (field 20, a two-byte key) set to GRAPH (5) or GRAPHS
+#: (10), as every writer encodes it: a node without either holds no subgraph
+#: that the loader would read (one encoded otherwise is still counted and
+#: depth-checked by onnx_graph.flatten).
+_GRAPH_TYPES = (b"\xa0\x01\x05", b"\xa0\x01\x0a")
+
+
+def _may_hold_graph(buf, start: int, end: int) -> bool:
+    return buf.find(_GRAPH_TYPES[0], start, end) >= 0 or buf.find(_GRAPH_TYPES[1], start, end) >= 0
+
+
 def _tag_end(buf, pos: int) -> int:
     """Where the field key (tag varint) starting at ``pos`` ends."""
     # Already validated by iter_fields, so it terminates within 10 bytes.
@@ -282,6 +299,18 @@ def slim_bytes(buf, keep_bytes: int = 4096) -> bytes:
     that are not well-formed protobuf and ``ValueError`` for a protobuf that
     is not an ONNX model.
     """
+    return _slim(buf, keep_bytes)[0]
+
+
+def slim_answer(buf, keep_bytes: int = 4096) -> bytes:
+    """``slim_bytes`` after a header of what the walk saw: a flags byte
+    (1: model-local functions) and the node count (8 bytes), as the
+    child's job answers (``read_slim`` decodes it)."""
+    data, slimmer = _slim(buf, keep_bytes)
+    return bytes((int(slimmer.has_functions),)) + slimmer.nodes.to_bytes(8, "big") + data
+
+
+def _slim(buf, keep_bytes: int) -> tuple[bytes, "_Slimmer"]:
     slimmer = _Slimmer(buf, keep_bytes)
     result = slimmer.message(0, len(buf), _MODEL, 0)
     if not slimmer.has_graph:
@@ -296,11 +325,11 @@ def slim_bytes(buf, keep_bytes: int = 4096) -> bytes:
                         f"over paramlint's limit of {MAX_STRUCTURE_BYTES >> 20} MiB "
                         f"(see docs/limits.md)")
     if result is None:
-        return bytes(buf)
+        return bytes(buf), slimmer
     chunks, length = result
     out = _join(buf, chunks)
     assert len(out) == length
-    return out
+    return out, slimmer
 
 
 def payload_dropped(tensor: "onnx.TensorProto") -> bool:
@@ -333,8 +362,23 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+class Slim(NamedTuple):
+    """What ``read_slim`` read: the slim bytes, and what the walk saw of them."""
+
+    data: bytes
+    has_functions: bool  # model-local functions (the loader inlines them)
+    nodes: int  # nodes counted in all graphs and functions
+
+
 def read_model(path: str, keep_bytes: int = 4096) -> "onnx.ModelProto":
-    """Slim ModelProto: every TensorProto payload larger than keep_bytes dropped, dims/data_type/name kept.
+    """Slim ModelProto: every TensorProto payload larger than keep_bytes dropped,
+    dims/data_type/name kept (``read_slim``, parsed)."""
+    return parse(read_slim(path, keep_bytes).data, Location(os.fspath(path)))
+
+
+def read_slim(path: str, keep_bytes: int = 4096) -> Slim:
+    """The file's bytes with every TensorProto payload larger than keep_bytes
+    dropped, dims/data_type/name kept.
 
     The file is memory-mapped and walked in the supervised child process
     (analyzer/isolate.py): a file truncated while it is mapped raises
@@ -356,11 +400,11 @@ def read_model(path: str, keep_bytes: int = 4096) -> "onnx.ModelProto":
         os.close(fd)
     try:
         if size <= IN_MEMORY_BYTES:
-            slim = slim_job_bytes(data, keep_bytes)
+            answer = slim_job_bytes(data, keep_bytes)
         else:
-            slim = call("paramlint.loaders.onnx_wire:slim_job",
-                        keep_bytes.to_bytes(8, "big") + os.fsencode(path),
-                        timeout=READ_SECONDS + size / READ_BYTES_PER_SECOND)
+            answer = call("paramlint.loaders.onnx_wire:slim_job",
+                          keep_bytes.to_bytes(8, "big") + os.fsencode(path),
+                          timeout=READ_SECONDS + size / READ_BYTES_PER_SECOND)
     except JobError as exc:
         raise LoadError(str(exc), where) from None
     except ChildFailed as exc:
@@ -368,7 +412,8 @@ def read_model(path: str, keep_bytes: int = 4096) -> "onnx.ModelProto":
         if "SIGBUS" in what:
             what += ": the file was truncated or changed while it was read"
         raise LoadError(f"reading the ONNX file {what}", where) from None
-    return _parse(slim, where)
+    flags, nodes = answer[0], int.from_bytes(answer[1:9], "big")
+    return Slim(answer[9:], bool(flags & 1), nodes)
 
 
 #: Files up to this size are read into memory and walked here; larger ones
@@ -402,10 +447,10 @@ def slim_job(payload: bytes) -> bytes:
 
 
 def slim_job_bytes(data: bytes, keep_bytes: int) -> bytes:
-    """``slim_bytes`` with every error as a one-line ``JobError``."""
+    """``slim_answer`` with every error as a one-line ``JobError``."""
     if not data:
         raise JobError("not a valid ONNX file: empty file")
-    return _errors_as_job_errors(slim_bytes, data, keep_bytes)
+    return _errors_as_job_errors(slim_answer, data, keep_bytes)
 
 
 def _errors_as_job_errors(func, *args) -> bytes:
@@ -471,17 +516,19 @@ def _read(path: str, keep_bytes: int) -> bytes:
     finally:
         os.close(fd)
     try:
-        return slim_bytes(mm, keep_bytes)
+        return slim_answer(mm, keep_bytes)
     finally:
         mm.close()
 
 
-def _parse(data: bytes, where: Location) -> "onnx.ModelProto":
-    import onnx
+def parse(data: bytes, where: Location) -> "onnx.ModelProto":
+    """The ModelProto of slim bytes; a LoadError if protobuf refuses them."""
     from google.protobuf.message import DecodeError
 
+    from .onnx_lean import proto
+
     try:
-        model = onnx.ModelProto.FromString(data)
+        model = proto().ModelProto.FromString(data)
     except MemoryError:
         raise LoadError("not enough memory to read the model", where) from None
     except DecodeError as exc:
