@@ -460,6 +460,9 @@ def plan(infos: dict[str, dict], args, paramlint: list[str], flags: set[str], pe
                                path]))
             tools.append(Tool("infer", "onnx.load + infer_shapes(data_prop=True)", [py, "-c", INFER_GRAPH_ONLY,
                                                                                    path]))
+            # The floor's own start-up, for reading its ratio: `import onnx`
+            # runs numpy's and ml_dtypes' imports (paramlint imports neither).
+            tools.append(Tool("import", "python -c 'import onnx'", [py, "-c", "import onnx"]))
         elif name in ("exports40", "yaml1000"):
             tools.extend(folder_tools(paramlint, path, flags, scratch / name, py))
         for tool in tools:

@@ -51,7 +51,10 @@ class Derived:
         ``ops`` (any input) or of ``slots`` ((op, position))."""
         marked: set[str] = set()
         frontier: list[str] = []
+        targets = set(ops or ()) | {op for op, _ in (slots or ())}
         for fn in self.consts.flat.nodes:
+            if fn.op_type not in targets:
+                continue
             for k, x in enumerate(fn.inputs):
                 if x and ((ops is not None and fn.op_type in ops)
                           or (slots is not None and (fn.op_type, k) in slots)):

@@ -701,9 +701,7 @@ class Constants:
 
     def _root_shape(self, root: str) -> tuple | None:
         if root in self.init:
-            t = self.init[root]
-            dims = t.dims
-            return tuple(int(d) for d in dims)
+            return tuple(self.init[root].dims)  # upb gives ints
         fn = self.producer.get(root)
         if fn is None:
             return None

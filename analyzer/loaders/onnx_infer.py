@@ -23,7 +23,7 @@ from typing import Any
 
 from . import onnx_lean
 from .onnx_graph import graph_attrs
-from .onnx_shapes import Shape, TypeShapes, declared_dim_params, graph_shapes, invented_dim_params
+from .onnx_shapes import Shape, TypeShapes, declared_dim_params, graph_shapes
 
 __all__ = ["start", "finish", "shapes_job", "INFER_SECONDS", "INFER_SECONDS_PER_NODE"]
 
@@ -109,21 +109,34 @@ def shapes_job(payload: bytes) -> bytes:
     of ``[path, [[tensor, dims or null], ...]]``."""
     model = onnx_lean.proto().ModelProto.FromString(payload)
     declared = declared_dim_params(model)
-    inferred, error = _infer_here(model, payload)
-    invented = invented_dim_params(inferred, declared)
+    inferred, error, top = _infer_here(model, payload)
     graphs: list = []
-    _collect(inferred.graph, [], invented, graphs)
-    answer = {"error": error, "nodes": len(inferred.graph.node), "graphs": graphs}
+    _collect(inferred.graph, [], graphs, top)
+    # dim_params inference made up for unknown sizes (unk__N, not declared
+    # by the file) are unknown dims
+    invented = {d for _, shapes in graphs for dims in shapes.values() if dims
+                for d in dims if type(d) is str and d.startswith("unk__") and d not in declared}
+    answer = {"error": error, "nodes": len(inferred.graph.node),
+              "graphs": [[path, [[name, _known(dims, invented)] for name, dims in shapes.items()]]
+                         for path, shapes in graphs]}
     return json.dumps(answer, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def _collect(graph: Any, path: list, invented: frozenset[str], out: list) -> None:
-    shapes = graph_shapes(graph, None, invented)
-    out.append([path, [[name, list(dims) if dims is not None else None]
-                       for name, dims in shapes.items()]])
+def _known(dims: Shape | None, invented: set[str]) -> list | None:
+    if dims is None:
+        return None
+    if invented and any(d in invented for d in dims if type(d) is str):
+        return [None if type(d) is str and d in invented else d for d in dims]
+    return list(dims)
+
+
+def _collect(graph: Any, path: list, out: list, shapes: dict | None = None) -> None:
+    """``[path, graph_shapes]`` of ``graph`` and every subgraph, into ``out``."""
+    out.append([path, shapes if shapes is not None else graph_shapes(graph)])
     for i, node in enumerate(graph.node):
-        for key, sub in graph_attrs(node):
-            _collect(sub, path + [i, key], invented, out)
+        if node.attribute:
+            for key, sub in graph_attrs(node):
+                _collect(sub, path + [i, key], out)
 
 
 def _run(model: Any, data: bytes | None = None) -> tuple[Any, str | None]:
@@ -141,18 +154,24 @@ def _run(model: Any, data: bytes | None = None) -> tuple[Any, str | None]:
     return model, error
 
 
-def _infer_here(model: Any, data: bytes | None = None) -> tuple[Any, str | None]:
-    """``(inferred model, error)``: inference, the same-shape fill and the
-    folding of shape arithmetic, in this process."""
+def _infer_here(model: Any, data: bytes | None = None) -> tuple[Any, str | None, dict | None]:
+    """``(inferred model, error, its top-level graph_shapes or None)``:
+    inference, the same-shape fill and the folding of shape arithmetic, in
+    this process."""
     inferred, error = _run(model, data)
     for _ in range(3):
         if error is not None or not _fill_same_shape(inferred):
             break
         inferred, error = _run(inferred)
+    top = None
     for _ in range(FOLD_ROUNDS):
-        if error is not None or not _fold_shape_arithmetic(inferred):
+        if error is not None or not any(n.op_type in _VALUE_SHAPED for n in inferred.graph.node):
+            break  # every shape follows from input shapes: nothing to fold
+        top = graph_shapes(inferred.graph)
+        if not _fold_shape_arithmetic(inferred, top):
             break
-    return inferred, error
+        top = None  # value_info changed
+    return inferred, error, top
 
 
 def _fill_same_shape(model: Any) -> bool:
@@ -192,14 +211,11 @@ def _unknown(shape: Shape | None) -> bool:
                                 for d in shape)
 
 
-def _fold_shape_arithmetic(inferred: Any) -> bool:
+def _fold_shape_arithmetic(inferred: Any, shapes: dict) -> bool:
     """Shapes that onnx's data propagation missed (onnx_shapefold), written
-    into ``inferred``'s value_info; its nodes stay as they are. True when
-    some shape was found."""
+    into ``inferred``'s value_info; its nodes stay as they are. ``shapes``:
+    its top-level graph_shapes. True when some shape was found."""
     g = inferred.graph
-    if not any(n.op_type in _VALUE_SHAPED for n in g.node):
-        return False  # every shape follows from input shapes: nothing to fold
-    shapes = graph_shapes(g)
     if not any(_unknown(shapes.get(o)) for n in g.node for o in n.output if o):
         return False
     from .onnx_shapefold import fold

@@ -87,12 +87,6 @@ def declared_dim_params(model: Any) -> set[str]:
     return found
 
 
-def invented_dim_params(inferred: Any, declared: set[str]) -> frozenset[str]:
-    """dim_params in the inferred model that inference made up (``unk__N``)."""
-    return frozenset(p for p in declared_dim_params(inferred)
-                     if p not in declared and p.startswith("unk__"))
-
-
 def graph_shapes(graph: Any, rename: Any = None,
                  invented: frozenset[str] = frozenset()) -> dict[str, Shape | None]:
     """Shapes of one graph's declared tensors (inputs, outputs, value_info,
