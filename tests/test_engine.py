@@ -100,6 +100,7 @@ def test_default_jobs_asks_the_worker_model(monkeypatch):
     from paramlint import workers
 
     monkeypatch.setattr(workers, "cores", lambda: 4)
+    monkeypatch.setattr(workers, "busy", lambda: 0)
     monkeypatch.setattr(workers, "_size", lambda path: 200_000)
     assert engine.default_jobs([f"m{i}.yaml" for i in range(2)]) == 1
     assert engine.default_jobs([f"m{i}.onnx" for i in range(100)]) == 4

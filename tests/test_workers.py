@@ -65,3 +65,20 @@ def test_the_count_is_between_one_and_the_cores_and_below_the_files(entries, ava
 
 def test_cores_is_at_least_one():
     assert workers.cores() >= 1
+
+
+def test_other_running_tasks_are_read_from_the_kernels_count():
+    assert workers.running_tasks(b"2.76 3.02 2.40 3/104 17414\n") == 3
+    assert workers.running_tasks(b"garbage") == 1
+    assert workers.busy() >= 0
+
+
+def test_cores_taken_by_other_work_are_not_counted(sizes, monkeypatch):
+    names = files(sizes, 1000, "yaml", 540)
+    monkeypatch.setattr(workers, "cores", lambda: 4)
+    monkeypatch.setattr(workers, "busy", lambda: 0)
+    assert workers.choose(names) == 4
+    monkeypatch.setattr(workers, "busy", lambda: 2)
+    assert workers.choose(names) == 2
+    monkeypatch.setattr(workers, "busy", lambda: 3)
+    assert workers.choose(names) == 1
