@@ -202,18 +202,20 @@ def _has_unknown(axis: Axis) -> bool:
     return False
 
 
-def _same_known(axes: Axes | None, in_shape, shape) -> bool:
-    """Is ``in_shape`` ``shape``, with no axis of unknown kind? Then a
-    broadcast onto ``shape`` picks every one of ``axes`` (the first input
-    of most element-wise layers: an activation, a residual add)."""
+def _kept(axes: Axes | None, in_shape, shape, alone: bool) -> bool:
+    """Does a broadcast onto ``shape`` pick every one of ``axes`` (the first
+    input's)? When ``in_shape`` is ``shape`` and no other input could be
+    picked instead: there is none (``alone``: an activation, a norm), or no
+    axis is of unknown kind (a residual add of two known values)."""
     if axes is None or in_shape is None or len(in_shape) != len(shape) or len(axes) != len(shape):
         return False
     for a, b in zip(in_shape, shape):
         if not a == b:
             return False
-    for axis in axes:
-        if _has_unknown(axis):
-            return False
+    if not alone:
+        for axis in axes:
+            if _has_unknown(axis):
+                return False
     return True
 
 
@@ -221,7 +223,7 @@ def _broadcast(inputs: list, shape) -> Axes | None:
     """Right-aligned broadcast of the inputs' axes onto ``shape``."""
     if shape is None:
         return None
-    if inputs and _same_known(inputs[0][0], inputs[0][1], shape):
+    if inputs and _kept(inputs[0][0], inputs[0][1], shape, len(inputs) == 1):
         return tuple(inputs[0][0])
     out = []
     rank = len(shape)

@@ -28,12 +28,15 @@ class Graph:
         self.producers = model.producers()
         consumers: dict[str, list[Layer]] = {}
         for layer in model.layers:
-            for tensor in dict.fromkeys(layer.inputs):
+            inputs = layer.inputs
+            for tensor in inputs if len(inputs) == 1 else dict.fromkeys(inputs):
                 if tensor:
-                    consumers.setdefault(tensor, []).append(layer)
+                    users = consumers.get(tensor)
+                    if users is None:
+                        consumers[tensor] = [layer]
+                    else:
+                        users.append(layer)
         self._consumers = consumers
-        self._value_readers = {t: [x for x in users if x.op not in SHAPE_READERS]
-                               for t, users in consumers.items()}
 
     def consumers(self, tensor: str) -> list[Layer]:
         return self._consumers.get(tensor, [])
@@ -59,7 +62,13 @@ class Graph:
         """How many layers read the values of ``layer``'s outputs (0 for a
         model output); layers reading only a shape (``ops.SHAPE_READERS``)
         do not count."""
-        return sum(len(self._value_readers.get(t, ())) for t in layer.outputs)
+        # Counted when asked (rules ask of few layers), not for every tensor.
+        n = 0
+        for tensor in layer.outputs:
+            for user in self._consumers.get(tensor, ()):
+                if user.op not in SHAPE_READERS:
+                    n += 1
+        return n
 
     def value_successors(self, layer: Layer) -> list[Layer]:
         """``successors`` without the layers that read only a shape."""

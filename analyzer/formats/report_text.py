@@ -64,9 +64,21 @@ def human(value: int | None, unit: str = "") -> str:
     return f"{value} {unit}".rstrip()
 
 
+#: columns -> one format string for a whole row ("{:<31} {:<10} ..."): a
+#: 50,000-layer report formats a row per module, cell by cell this cost
+#: more than building the rows.
+_TEMPLATES: dict[tuple, str] = {}
+
+
 def _row(cells: list[str], columns) -> str:
-    return " ".join(f"{shorten(cell, width) if align == '<' else cell:{align}{width}}"
-                    for cell, (_, width, align) in zip(cells, columns)).rstrip()
+    template = _TEMPLATES.get(columns)
+    if template is None:
+        template = _TEMPLATES[columns] = " ".join(f"{{:{align}{width}}}" for _, width, align in columns)
+    if len(cells) != len(columns):
+        return " ".join(f"{shorten(cell, width) if align == '<' else cell:{align}{width}}"
+                        for cell, (_, width, align) in zip(cells, columns)).rstrip()
+    return template.format(*[shorten(cell, width) if align == "<" else cell
+                             for cell, (_, width, align) in zip(cells, columns)]).rstrip()
 
 
 def _header(columns) -> list[str]:
