@@ -11,13 +11,16 @@ import gc
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
 
 from . import loaders
+from .errors import LoadError, Location
 from .files import read_head
-from .ir import LoadError, Location, Model
 from .results import FileReport
 from .rule import Finding, Rule, RuleContext
+
+if TYPE_CHECKING:  # the IR is built only when a file is analysed (not on a warm run)
+    from .ir import Model
 
 @dataclass
 class Settings:
@@ -90,6 +93,8 @@ def load_model(path: str, loader: loaders.Loader | None = None) -> Model:
                           Location(path), internal=True)
     if error.location is None:
         error.location = Location(path)
+    from .ir import Model
+
     return Model(path=path, format=fmt, name=name, error=error)
 
 
@@ -212,6 +217,8 @@ WORKER_DIED = "paramlint's worker process died while analysing this file"
 def _died(path: str, settings: Settings) -> FileReport:
     name, suffix = os.path.splitext(os.path.basename(path))
     fmt = suffix.lstrip(".").lower()
+    from .ir import Model
+
     model = Model(path=path, format="yaml" if fmt == "yml" else fmt, name=name,
                   error=LoadError(WORKER_DIED, Location(path)))
     return report_of(model, settings)

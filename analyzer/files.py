@@ -6,7 +6,7 @@ import os
 import stat
 from typing import Callable, Iterable
 
-from .ir import LoadError, Location
+from .errors import LoadError, Location
 from .loaders import suffixes
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules",

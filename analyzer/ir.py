@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Any, Union
 
+from .errors import MAX_MESSAGE, LoadError, Location, one_line  # noqa: F401 (re-exported)
+
 #: A dimension: an int when known, a str for a symbolic ONNX dimension
 #: (``"batch"``), ``None`` when unknown (printed ``?``).
 Dim = Union[int, str, None]
@@ -21,21 +23,6 @@ def format_shape(shape) -> str:
     if shape is None:
         return "?"
     return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a layer or a finding sits in its source file.
-
-    YAML gives line/column (1-based); ONNX gives the node's index in
-    graph order (0-based) and its name.
-    """
-
-    path: str
-    line: int | None = None
-    column: int | None = None
-    node_index: int | None = None
-    node_name: str | None = None
 
 
 @dataclass
@@ -116,53 +103,6 @@ class Diagnostic:
     message: str
     layer: str | None = None
     location: Location | None = None
-
-
-def one_line(text: str) -> str:
-    """Text safe to print on one line: control characters escaped.
-
-    Names in hostile files can hold newlines or escape sequences; a
-    message must never break a line-oriented output or a terminal
-    (analyzer/escape.py says what is made safe and why).
-    """
-    from .escape import text as visible
-
-    if len(text) > MAX_MESSAGE:  # a name or value of a hostile file can be megabytes
-        text = text[:MAX_MESSAGE] + "..."
-    return visible(text)
-
-
-#: Longest load-error message (before escaping): the file's own text in a
-#: message is an excerpt, never its content.
-MAX_MESSAGE = 400
-
-
-class LoadError(Exception):
-    """The file cannot be read, parsed or validated.
-
-    Loaders raise only this; the engine turns it into a failed model, so
-    one bad file never stops a run.
-    """
-
-    def __init__(self, message: str, location: Location | None = None,
-                 internal: bool = False) -> None:
-        message = one_line(message)
-        super().__init__(message)
-        self.message = message
-        self.location = location
-        #: True when the failure is paramlint's bug, not the file's fault.
-        self.internal = internal
-
-    def __str__(self) -> str:
-        loc = self.location
-        if loc is None:
-            return self.message
-        where = loc.path
-        if loc.line is not None:
-            where += f":{loc.line}"
-            if loc.column is not None:
-                where += f":{loc.column}"
-        return f"{where}: {self.message}"
 
 
 @dataclass

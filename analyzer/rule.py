@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from .ir import Layer, Location, Model
+if TYPE_CHECKING:  # annotations only: a warm run reads findings, never the IR
+    from .ir import Layer, Location, Model
 
 SEVERITIES = ("info", "warning", "error")
 CODE_RE = re.compile(r"^[A-Z]{1,5}[0-9]{3,4}$")
@@ -81,8 +82,8 @@ class RuleContext:
         )
 
 
-CheckFn = Callable[[Model, RuleContext], Iterable[Finding]]
-MetricsFn = Callable[[Model, RuleContext], dict[str, Any]]
+CheckFn = Callable[["Model", RuleContext], Iterable[Finding]]
+MetricsFn = Callable[["Model", RuleContext], dict[str, Any]]
 
 
 @dataclass

@@ -26,9 +26,10 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from ..ir import Model
+if TYPE_CHECKING:
+    from ..ir import Model
 
 #: How much of a file the engine reads for the claims.
 HEAD_BYTES = 16 * 1024
