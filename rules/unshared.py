@@ -40,18 +40,22 @@ def _locally_connected(model, ctx):
             layer=layer, params=params, shared=shared, savings=params - shared)
 
 
-def _sources(model) -> dict[str, frozenset[str]]:
-    """For each layer, the model inputs it depends on (one topological pass)."""
-    inputs = {t.name for t in model.inputs}
-    by_tensor: dict[str, frozenset[str]] = {name: frozenset((name,)) for name in inputs}
-    out: dict[str, frozenset[str]] = {}
-    none: frozenset[str] = frozenset()
+def _sources(model) -> dict[str, int]:
+    """For each layer, the model inputs it depends on (one topological pass),
+    as a bit set: bit i for the i-th distinct input name. Ints, not
+    frozensets: a union per layer of a 50,000-layer export is one ``|``."""
+    names = dict.fromkeys(t.name for t in model.inputs)
+    by_tensor: dict[str, int] = {name: 1 << i for i, name in enumerate(names)}
+    out: dict[str, int] = {}
+    get = by_tensor.get
     for layer in model.layers:
         ins = layer.inputs
-        if len(ins) == 1:  # most layers: the one input's set, not a copy of it
-            deps = by_tensor.get(ins[0], none)
+        if len(ins) == 1:  # most layers
+            deps = get(ins[0], 0)
         else:
-            deps = none.union(*(by_tensor.get(t, none) for t in ins))
+            deps = 0
+            for tensor in ins:
+                deps |= get(tensor, 0)
         out[layer.name] = deps
         for tensor in layer.outputs:
             by_tensor[tensor] = deps
@@ -74,7 +78,7 @@ def _twins(model, ctx):
         if twin is None:
             first[signature] = layer
             continue
-        if sources[twin.name].isdisjoint(sources[layer.name]):
+        if not sources[twin.name] & sources[layer.name]:
             params = counts.layers[layer.name].params
             yield ctx.finding(
                 f"{layer.op} '{layer.label}' has its own copy of weights shaped like those of "
