@@ -286,3 +286,15 @@ def test_default_folder_is_beside_the_config_or_in_cwd(tmp_path):
     assert default_cache_dir(tmp_path / "proj" / "pyproject.toml", tmp_path) == \
         (tmp_path / "proj" / ".paramlint_cache").resolve()
     assert default_cache_dir(None, tmp_path) == tmp_path / ".paramlint_cache"
+
+
+def test_a_report_that_cannot_be_stored_is_refused_not_raised(tmp_path):
+    c = Cache(tmp_path / "c")
+    loop: list = []
+    loop.append(loop)
+    bad = sample()
+    bad.document["layers"] = loop
+    assert c.put("m.yaml", "d1", FP, bad) is False
+    bad.document["layers"] = [{"name": "x", "op": object()}]
+    assert c.put("m.yaml", "d1", FP, bad) is False
+    assert c.flush() and Cache(tmp_path / "c").get("m.yaml", "d1", FP) is None
