@@ -24,6 +24,16 @@ class Location:
     node_index: int | None = None
     node_name: str | None = None
 
+    @classmethod
+    def of_node(cls, path: str, node_index: int, node_name: str) -> "Location":
+        """``Location(path, node_index=..., node_name=...)`` without the
+        frozen dataclass's ``__init__`` (one ``object.__setattr__`` per
+        field): the ONNX loader makes one per node."""
+        location = object.__new__(cls)
+        location.__dict__.update(path=path, line=None, column=None, node_index=node_index,
+                                 node_name=node_name)
+        return location
+
 
 def one_line(text: str) -> str:
     """Text safe to print on one line: control characters escaped.

@@ -823,8 +823,8 @@ class Constants:
 
     def root_uniform(self, root: str) -> bool | None:
         """All stored values equal (True/False), None when not read."""
-        shape = self.root_shape(root)
-        if shape is not None and elements(shape) is not None and elements(shape) <= 1:
+        n = elements(self.root_shape(root))
+        if n is not None and n <= 1:
             return True
         fn = self.producer.get(root)
         if fn is not None and root not in self.init:

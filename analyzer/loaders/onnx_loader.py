@@ -247,8 +247,9 @@ class _Builder:
             self.diag(f"layer '{layer}' ({fn.op_type}) reads weight '{root}' whose shape "
                       f"cannot be determined; it is not counted", layer, fn)
             return None
-        self.check_dims(root, shape, fn)
-        if elements(shape) == 0:
+        n = elements(shape)
+        self.check_dims(root, shape, fn, n)
+        if n == 0:
             return None
         name = root
         if trainable:
@@ -260,11 +261,12 @@ class _Builder:
                                         ops.DTYPES.get(self.consts.dtype(root)))
         return name
 
-    def check_dims(self, root: str, shape: tuple, fn: FlatNode | None) -> None:
+    def check_dims(self, root: str, shape: tuple, fn: FlatNode | None, n: int | None = None) -> None:
+        """``n``: ``elements(shape)``, when the caller has it."""
         if shape and min(shape) < 0:
             raise LoadError(f"weight '{root}' has a negative dimension {list(shape)}",
                             self.location(fn) if fn else Location(self.path))
-        if (elements(shape) or 0) > MAX_ELEMENTS:
+        if ((n if n is not None else elements(shape)) or 0) > MAX_ELEMENTS:
             raise LoadError(f"weight '{root}' has an implausible shape {list(shape)} "
                             f"(more than 10^15 elements)",
                             self.location(fn) if fn else Location(self.path))
@@ -440,7 +442,7 @@ class _Builder:
                 kernel = list(w_shape[2:])
             if kernel is not None:
                 rank = len(kernel)
-                attrs["kernel"] = tuple(int(k) for k in kernel)
+                attrs["kernel"] = tuple(map(int, kernel))
             elif in_shape is not None and len(in_shape) > 2:
                 rank = len(in_shape) - 2
             attrs["groups"] = int(raw.get("group", 1))
@@ -519,7 +521,7 @@ class _Builder:
                 ops.normalise(op_type, fn.domain, rank=rank, dense=dense, embedding=embedding),
                 ops.qualified(op_type, fn.domain))
         return Layer(fn.base_name, names[0], names[1], data, outputs, in_shape, out_shape, [],
-                     attrs, Location(self.path, None, None, fn.node_index, fn.node_name))
+                     attrs, Location.of_node(self.path, fn.node_index, fn.node_name))
 
     def contracted(self, fn: FlatNode, op_type: str, raw: dict) -> int | None:
         """K, the dimension a matrix product contracts (for its MACs)."""
