@@ -234,6 +234,30 @@ def test_if_branches_are_flattened_with_branch_prefixes(tmp_path):
     assert m.layer("/if/else_branch/mm").weights == ["/if/else_branch/We"]
 
 
+def test_shapes_inferred_inside_a_branch_reach_its_flattened_layers(tmp_path):
+    # The branch declares no shape for its inner tensor ``h``: only shape
+    # inference (in the child) knows it, and it comes back keyed by the
+    # branch's path, to be renamed ``/if/then_branch/h``.
+    def branch(name, w):
+        return helper.make_graph(
+            [helper.make_node("MatMul", ["x", w], ["h"], name="mm"),
+             helper.make_node("Relu", ["h"], ["out"], name="act")], name, [],
+            [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)],
+            [ob.make_tensor(w, [4, 6], "random")])
+
+    b = ob.GraphBuilder("if")
+    b.input("x", [2, 4])
+    c = b.input("c", [], TensorProto.BOOL)
+    y = b.node("If", [c], ["y"], name="/if", then_branch=branch("t", "Wt"),
+               else_branch=branch("e", "We"))
+    b.output(y, None)
+    m = _load(b.model(), tmp_path)
+    for side in ("then_branch", "else_branch"):
+        assert m.layer(f"/if/{side}/mm").output_shape == (2, 6)
+        assert m.layer(f"/if/{side}/act").input_shape == (2, 6)
+    assert m.shapes["/if/then_branch/h"] == (2, 6)
+
+
 def test_local_function_is_inlined_as_owner_prefixed_layers(tmp_path):
     fn = helper.make_function(
         "local", "LinearRelu", ["inp", "w", "bias"], ["out"],
