@@ -116,6 +116,25 @@ def _exit_now(code) -> None:
     os._exit(status & 0xFF)
 
 
+def _interrupted() -> None:
+    """Ctrl-C: one line and exit 130 (128 + SIGINT), as any Unix tool;
+    click's own handling prints "Aborted!" and exits 1, the status of
+    "findings". Every file paramlint writes is written atomically, so
+    stopping anywhere leaves nothing half written. It leaves at once:
+    interpreter exit would join concurrent.futures' manager threads (an
+    atexit hook), which can wait forever on workers that the interrupt
+    left half started; workers die with this process (PR_SET_PDEATHSIG)."""
+    click.echo("paramlint: interrupted", err=True)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    import os
+
+    os._exit(130)
+
+
 class _Main(click.Group):
     def __call__(self, *args, **kwargs):
         # The ``paramlint`` script: what start-up built lives until exit,
@@ -127,28 +146,22 @@ class _Main(click.Group):
             if _is_the_command():
                 _exit_now(exc.code)
             raise
+        except KeyboardInterrupt:  # before or after click's own handling
+            _interrupted()
+
+    def make_context(self, *args, **kwargs):
+        # Ctrl-C while the command line is parsed (start-up is fast now:
+        # a terminal's Ctrl-C can land here rather than in an import)
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            _interrupted()
 
     def invoke(self, ctx):
-        # click's own handling prints "Aborted!" and exits 1, the status of
-        # "findings": Ctrl-C is 130 (128 + SIGINT), as for any Unix tool.
-        # Every file paramlint writes is written atomically, so stopping
-        # here leaves nothing half written.
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            click.echo("paramlint: interrupted", err=True)
-            # Leave now: interpreter exit would join concurrent.futures'
-            # manager threads (an atexit hook), which can wait forever on
-            # workers that the interrupt left half started. Workers die with
-            # this process (PR_SET_PDEATHSIG); nothing is half written.
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except Exception:
-                    pass
-            import os
-
-            os._exit(130)
+            _interrupted()
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
