@@ -24,7 +24,6 @@ class Graph:
     """Producers and consumers of every tensor of one model."""
 
     def __init__(self, model: Model) -> None:
-        self.model = model
         self.producers = model.producers()
         consumers: dict[str, list[Layer]] = {}
         for layer in model.layers:
