@@ -42,6 +42,10 @@ class FlatNode:
     owner: str | None = None
     #: The node's subgraph attributes, ``[(name, GraphProto)]`` (graph_attrs).
     subgraphs: list = field(default_factory=list)
+    #: Read while shape inference runs (onnx_loader._Builder.prepare): the
+    #: plain attribute values, and ``onnx_modules.node_scope``.
+    raw: dict | None = None
+    scope: tuple | None = None
 
 
 @dataclass

@@ -23,6 +23,7 @@ from typing import Any
 
 from . import onnx_lean
 from .onnx_graph import graph_attrs
+from .onnx_wire import GRAPH_TYPE_BYTES
 from .onnx_shapes import Shape, TypeShapes, declared_dim_params, graph_shapes
 
 __all__ = ["start", "finish", "shapes_job", "INFER_SECONDS", "INFER_SECONDS_PER_NODE"]
@@ -93,10 +94,12 @@ def finish(pending: Any) -> tuple[dict[tuple, dict[str, Shape | None]] | None, i
     except JobError as exc:
         return None, None, str(exc)[:300]
     answer = json.loads(data)
+    # one tuple per distinct shape, shared by every tensor that has it
+    table = [tuple(dims) if dims is not None else None for dims in answer["shapes"]]
+    pick = table.__getitem__
     shapes: dict[tuple, dict[str, Shape | None]] = {}
-    for path, entries in answer["graphs"]:
-        shapes[tuple(path)] = {name: (tuple(dims) if dims is not None else None)
-                               for name, dims in entries}
+    for path, names, which in answer["graphs"]:
+        shapes[tuple(path)] = dict(zip(names, map(pick, which)))
     return shapes, answer["nodes"], answer["error"]
 
 
@@ -105,19 +108,30 @@ def finish(pending: Any) -> tuple[dict[tuple, dict[str, Shape | None]] | None, i
 
 def shapes_job(payload: bytes) -> bytes:
     """The child's side: a serialized model in; JSON out with ``error``,
-    ``nodes`` (the top-level count after inference) and ``graphs``, a list
-    of ``[path, [[tensor, dims or null], ...]]``."""
+    ``nodes`` (the top-level count after inference), ``shapes`` (each
+    distinct shape once: a list of dims, or null) and ``graphs``, a list of
+    ``[path, [tensor, ...], [index into shapes, ...]]``."""
     model = onnx_lean.proto().ModelProto.FromString(payload)
-    declared = declared_dim_params(model)
+    # only the file's own unk__N names matter (below): most files have none
+    declared = declared_dim_params(model) if b"unk__" in payload else set()
     inferred, error, top = _infer_here(model, payload)
     graphs: list = []
-    _collect(inferred.graph, [], graphs, top)
+    # A subgraph is an attribute of type GRAPH or GRAPHS, which writers
+    # encode as below: without either, no node needs looking at.
+    subgraphs = any(pattern in payload for pattern in GRAPH_TYPE_BYTES)
+    _collect(inferred.graph, [], graphs, top, subgraphs)
+    index: dict = {}
+    for _, shapes in graphs:
+        for dims in shapes.values():
+            if dims not in index:
+                index[dims] = len(index)
     # dim_params inference made up for unknown sizes (unk__N, not declared
     # by the file) are unknown dims
-    invented = {d for _, shapes in graphs for dims in shapes.values() if dims
-                for d in dims if type(d) is str and d.startswith("unk__") and d not in declared}
+    invented = {d for dims in index if dims for d in dims
+                if type(d) is str and d.startswith("unk__") and d not in declared}
     answer = {"error": error, "nodes": len(inferred.graph.node),
-              "graphs": [[path, [[name, _known(dims, invented)] for name, dims in shapes.items()]]
+              "shapes": [_known(dims, invented) for dims in index],
+              "graphs": [[path, list(shapes), [index[dims] for dims in shapes.values()]]
                          for path, shapes in graphs]}
     return json.dumps(answer, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
@@ -130,9 +144,13 @@ def _known(dims: Shape | None, invented: set[str]) -> list | None:
     return list(dims)
 
 
-def _collect(graph: Any, path: list, out: list, shapes: dict | None = None) -> None:
-    """``[path, graph_shapes]`` of ``graph`` and every subgraph, into ``out``."""
+def _collect(graph: Any, path: list, out: list, shapes: dict | None = None,
+             subgraphs: bool = True) -> None:
+    """``[path, graph_shapes]`` of ``graph`` and (``subgraphs``) of every
+    subgraph, into ``out``."""
     out.append([path, shapes if shapes is not None else graph_shapes(graph)])
+    if not subgraphs:
+        return
     for i, node in enumerate(graph.node):
         if node.attribute:
             for key, sub in graph_attrs(node):
@@ -157,38 +175,37 @@ def _run(model: Any, data: bytes | None = None) -> tuple[Any, str | None]:
 def _infer_here(model: Any, data: bytes | None = None) -> tuple[Any, str | None, dict | None]:
     """``(inferred model, error, its top-level graph_shapes or None)``:
     inference, the same-shape fill and the folding of shape arithmetic, in
-    this process."""
+    this process. The top-level shapes are read once per inference and
+    shared by the fill, the fold and the answer."""
     inferred, error = _run(model, data)
+    top = graph_shapes(inferred.graph) if error is None else None
     for _ in range(3):
-        if error is not None or not _fill_same_shape(inferred):
+        if error is not None or not _fill_same_shape(inferred, top):
             break
         inferred, error = _run(inferred)
-    top = None
+        top = graph_shapes(inferred.graph) if error is None else None
     for _ in range(FOLD_ROUNDS):
         if error is not None or not any(n.op_type in _VALUE_SHAPED for n in inferred.graph.node):
             break  # every shape follows from input shapes: nothing to fold
-        top = graph_shapes(inferred.graph)
+        if top is None:
+            top = graph_shapes(inferred.graph)
         if not _fold_shape_arithmetic(inferred, top):
             break
         top = None  # value_info changed
     return inferred, error, top
 
 
-def _fill_same_shape(model: Any) -> bool:
+def _fill_same_shape(model: Any, shapes: dict) -> bool:
     """Give SAME_SHAPE nodes left without an output shape their input's
-    type (top-level graph); True if any was added."""
+    type (top-level graph); True if any was added. ``shapes``: the
+    graph's graph_shapes."""
     g = model.graph
-    candidates = [n for n in g.node if n.op_type in SAME_SHAPE]
-    if not candidates:
-        return False
-    shape_of = TypeShapes()
-    outputs = {o for n in candidates if n.output for o in n.output[:1] if o}
-    known = {vi.name for vi in g.value_info if vi.name in outputs and shape_of(vi.type) is not None}
-    known.update(vi.name for vi in g.output if vi.name in outputs and shape_of(vi.type) is not None)
-    missing = [n for n in candidates if n.output and n.output[0] and n.output[0] not in known
-               and n.domain in ("", "ai.onnx", "com.microsoft") and n.input]
+    missing = [n for n in g.node if n.op_type in SAME_SHAPE and n.output and n.output[0]
+               and shapes.get(n.output[0]) is None and n.domain in ("", "ai.onnx", "com.microsoft")
+               and n.input]
     if not missing:
         return False
+    shape_of = TypeShapes()
     types = {vi.name: vi for vi in list(g.input) + list(g.value_info) + list(g.output)}
     added = False
     for n in missing:
@@ -216,7 +233,10 @@ def _fold_shape_arithmetic(inferred: Any, shapes: dict) -> bool:
     into ``inferred``'s value_info; its nodes stay as they are. ``shapes``:
     its top-level graph_shapes. True when some shape was found."""
     g = inferred.graph
-    if not any(_unknown(shapes.get(o)) for n in g.node for o in n.output if o):
+    # each distinct shape tested once (graph_shapes shares equal ones)
+    unknown = {shape for shape in set(shapes.values()) if _unknown(shape)}
+    get = shapes.get
+    if not any(get(o) in unknown for n in g.node for o in n.output if o):
         return False
     from .onnx_shapefold import fold
 

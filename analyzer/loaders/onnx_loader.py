@@ -19,7 +19,7 @@ from typing import Any, Iterator
 from ..ir import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
 from . import onnx_ops as ops
 from .onnx_derived import QUANT_OPS, Derived
-from .onnx_modules import model_name, module_path
+from .onnx_modules import model_name, module_path, node_scope
 from .onnx_graph import (MAX_ELEMENTS, Constants, Flat, FlatNode, GraphError, flatten,
                          inline_functions, set_shapes)
 from .onnx_infer import finish, start
@@ -155,6 +155,14 @@ class _Builder:
         self.pairs: list[tuple[Layer, FlatNode]] = []
         #: (op_type, domain, rank, dense, embedding) -> (IR op, source_op)
         self._op_names: dict[tuple, tuple[str, str]] = {}
+
+    def prepare(self) -> None:
+        """What the layers need that does not depend on shapes, read while
+        the child infers them: each node's attribute values and scope."""
+        for fn in self.flat.nodes:
+            node = fn.node
+            fn.raw = _plain_attributes(node)
+            fn.scope = node_scope(node, fn.node_name)
 
     # ---- helpers
 
@@ -315,7 +323,7 @@ class _Builder:
                 readers[w] = readers.get(w, 0) + 1
         shared = {w for w, k in readers.items() if k > 1}
         for layer, fn in self.pairs:
-            layer.module = module_path(fn.node, fn.node_name, layer.weights, shared)
+            layer.module = module_path(fn.node, fn.node_name, layer.weights, shared, fn.scope)
         self.unused_weights()
         self.detect_channels_last(layers)
         return layers
@@ -406,18 +414,9 @@ class _Builder:
                    extra_outputs: list[str] | None) -> Layer:
         op_type = fn.op_type
         attrs: dict[str, Any] = {"node_index": fn.node_index}
-        attributes = fn.node.attribute
-        raw: dict[str, Any] = {}
-        if attributes:
-            attr_value = ops.attr_value
-            for a in attributes:
-                value = attr_value(a)
-                if value is not None:  # tensors, graphs: omitted
-                    raw[a.name] = value
-                else:
-                    raw.pop(a.name, None)  # a later attribute of the same name wins, as before
-            if raw:
-                attrs["onnx"] = raw
+        raw = fn.raw if fn.raw is not None else _plain_attributes(fn.node)
+        if raw:
+            attrs["onnx"] = raw
         if reads:
             positions = {pos for _, pos, _ in reads}
             weight_at = {pos: t for t, pos, _ in reads}
@@ -614,6 +613,22 @@ class _Builder:
             # conv's sharing figures) and MACs say so at that layer.
 
 
+def _plain_attributes(node: Any) -> dict[str, Any]:
+    """A node's attributes as plain values (tensors and graphs omitted; a
+    later attribute of the same name wins)."""
+    raw: dict[str, Any] = {}
+    attributes = node.attribute
+    if attributes:
+        attr_value = ops.attr_value
+        for a in attributes:
+            value = attr_value(a)
+            if value is not None:
+                raw[a.name] = value
+            else:
+                raw.pop(a.name, None)
+    return raw
+
+
 def _unique_names(layers: list[Layer]) -> None:
     taken: set[str] = set()
     counts: dict[str, int] = {}
@@ -696,6 +711,7 @@ def _build(path: str, data: bytes, pending: Any) -> Model:
         # What needs no shapes is done while the child infers them.
         flat = flatten(inlined, origins)
         builder = _Builder(path, flat, None)
+        builder.prepare()
         shapes, nodes, shape_error = finish(pending)
     finally:
         if own:

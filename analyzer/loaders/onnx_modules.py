@@ -98,16 +98,26 @@ def _parent(path: str) -> str:
     return path.rpartition(".")[0]
 
 
-def module_path(node: Any, node_name: str, weights: list[str], shared: Any = ()) -> str | None:
+def node_scope(node: Any, node_name: str) -> tuple[str | None, bool]:
+    """``(scope, named)``: the module a node ran in, from its metadata or
+    its name (``named``: from the name, as TorchScript writes it). The part
+    of ``module_path`` that needs no weights: the loader reads it while
+    shape inference runs."""
+    scope = _from_metadata(node)
+    if scope is None:  # TorchScript: names of root parameters are torch's own
+        return _from_name(node_name), True
+    return scope, False
+
+
+def module_path(node: Any, node_name: str, weights: list[str], shared: Any = (),
+                scope: tuple[str | None, bool] | None = None) -> str | None:
     """The module path of a node, or None (the model itself, or unknown).
 
     ``shared``: weights other layers read too. Their names say nothing of
     this node (an untrained model's LayerNorm ones, merged into the first
-    LayerNorm's tensor, are read by every LayerNorm)."""
-    scope = _from_metadata(node)
-    named = scope is None  # TorchScript: names of root parameters are torch's own
-    if named:
-        scope = _from_name(node_name)
+    LayerNorm's tensor, are read by every LayerNorm). ``scope``:
+    ``node_scope(node, node_name)``, when already read."""
+    scope, named = scope if scope is not None else node_scope(node, node_name)
     owner = None
     for w in weights:
         if w in shared:

@@ -272,11 +272,12 @@ def _scan_tensor(buf, start: int, end: int, kept: bytearray | None) -> int:
 #: (10), as every writer encodes it: a node without either holds no subgraph
 #: that the loader would read (one encoded otherwise is still counted and
 #: depth-checked by onnx_graph.flatten).
-_GRAPH_TYPES = (b"\xa0\x01\x05", b"\xa0\x01\x0a")
+GRAPH_TYPE_BYTES = (b"\xa0\x01\x05", b"\xa0\x01\x0a")
 
 
 def _may_hold_graph(buf, start: int, end: int) -> bool:
-    return buf.find(_GRAPH_TYPES[0], start, end) >= 0 or buf.find(_GRAPH_TYPES[1], start, end) >= 0
+    return (buf.find(GRAPH_TYPE_BYTES[0], start, end) >= 0
+            or buf.find(GRAPH_TYPE_BYTES[1], start, end) >= 0)
 
 
 def _tag_end(buf, pos: int) -> int:
