@@ -27,7 +27,6 @@ import os
 import stat
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -360,7 +359,7 @@ class Cache:
             self._prepare()
             document = report.document
             head = {k: document.get(k) for k in HEAD_KEYS if k in document}
-            row = (key, path, _dumps(head), _dumps([asdict(f) for f in report.findings]),
+            row = (key, path, _dumps(head), _dumps([f.as_dict() for f in report.findings]),
                    _dumps(document))
         except (OSError, TypeError, ValueError, RecursionError):
             return False

@@ -6,7 +6,7 @@ so a cached result prints exactly as a fresh one.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from .rule import Finding
@@ -32,7 +32,7 @@ class FileReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "document": self.document,
-                "findings": [asdict(f) for f in self.findings]}
+                "findings": [f.as_dict() for f in self.findings]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FileReport":
