@@ -20,8 +20,9 @@ from ..ir import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weig
 from . import onnx_ops as ops
 from .onnx_derived import QUANT_OPS, Derived
 from .onnx_modules import model_name, module_path, node_scope
-from .onnx_graph import (MAX_ELEMENTS, Constants, Flat, FlatNode, GraphError, flatten,
-                         inline_functions, set_shapes)
+from .onnx_constants import Constants
+from .onnx_graph import (MAX_ELEMENTS, Flat, FlatNode, GraphError, flatten, inline_functions,
+                         set_shapes)
 from .onnx_infer import finish, start
 from .onnx_shapes import elements, text
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .onnx_graph import tensor_values
+from .onnx_constants import tensor_values
 from .onnx_lean import proto
 
 MAX_VALUES = 64
