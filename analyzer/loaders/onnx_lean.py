@@ -89,19 +89,19 @@ def _remove(finder: Any) -> None:
 
 def proto() -> Any:
     """``onnx.onnx_ml_pb2``: ModelProto, NodeProto, TensorProto..."""
-    module = sys.modules.get("onnx.onnx_ml_pb2")
-    if module is None:
-        _load_parts()
-        module = sys.modules["onnx.onnx_ml_pb2"]
-    return module
+    return _part("onnx.onnx_ml_pb2")
 
 
 def cpp() -> Any:
     """``onnx.onnx_cpp2py_export``: ``.shape_inference``, ``.defs``."""
-    module = sys.modules.get("onnx.onnx_cpp2py_export")
+    return _part("onnx.onnx_cpp2py_export")
+
+
+def _part(name: str) -> Any:
+    module = sys.modules.get(name)
     if module is None:
         _load_parts()
-        module = sys.modules["onnx.onnx_cpp2py_export"]
+        module = sys.modules[name]
     return module
 
 
