@@ -7,15 +7,14 @@ finding naming the rule. Only the caller decides exit statuses.
 
 from __future__ import annotations
 
-import gc
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
 from . import loaders
 from .errors import LoadError, Location
 from .files import read_head
+from .gc_pause import cyclic_gc_paused
 from .results import FileReport
 from .rule import Finding, Rule, RuleContext
 
@@ -128,29 +127,6 @@ def analyze_file(path: str, settings: Settings, rules: list[Rule] | None = None,
     return report_of(load_model(path, loaders.by_name(loader) if loader else None), settings, rules)
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Python's cyclic GC paused while the passes, the rules and the report
-    document allocate (a few objects per layer that live until the file is
-    done, hardly any in a cycle): with it on, about a tenth of a
-    50,000-layer model's rules and document went to collections that
-    found nothing to free.
-
-    On the way out, everything the file made joins the oldest generation
-    without a scan (freeze, then unfreeze: a loader may have frozen what it
-    built, as the ONNX loader does), so a process that analyses many files
-    still collects the earlier ones in its next full collection."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
 def report_of(model: Model, settings: Settings, rules: list[Rule] | None = None) -> FileReport:
     """Run the rules on a loaded (or failed) model: its FileReport."""
     # Imported here: a run whose files are all cache hits needs neither the
@@ -160,7 +136,9 @@ def report_of(model: Model, settings: Settings, rules: list[Rule] | None = None)
 
     if rules is None:
         rules = discover().rules
-    with _no_cyclic_gc():
+    # paused while passes, rules and the document allocate; what the file
+    # made (the loader's frozen objects too) then joins the oldest generation
+    with cyclic_gc_paused(keep_frozen=False):
         findings, metrics = run_rules(model, rules, settings)
         document = build_document(model, metrics.get("counts"))
     findings.sort(key=lambda f: (f.line or 0, f.node_index or 0, f.code))

@@ -192,11 +192,16 @@ class Constants:
             return False
         if fn.op_type == "Constant":
             return True
+        return self._all_constant(fn.inputs)
+
+    def _all_constant(self, names: list[str]) -> bool:
+        """Every name given (the empty ones skipped) is constant, and there
+        is at least one."""
         constant = self.constant
-        if constant.isdisjoint(fn.inputs):  # the usual node
+        if constant.isdisjoint(names):  # the usual node
             return False
         seen = False
-        for x in fn.inputs:
+        for x in names:
             if x:
                 if x not in constant:
                     return False
@@ -208,16 +213,7 @@ class Constants:
 
     def constant_node(self, fn: FlatNode) -> bool:
         """A node all of whose outputs are constant (part of a constant chain)."""
-        constant = self.constant
-        if constant.isdisjoint(fn.outputs):  # the usual node
-            return False
-        seen = False
-        for o in fn.outputs:
-            if o:
-                if o not in constant:
-                    return False
-                seen = True
-        return seen
+        return self._all_constant(fn.outputs)
 
     def is_generator(self, name: str) -> bool:
         fn = self.producer.get(name)

@@ -80,9 +80,10 @@ def finish(pending: Any) -> tuple[dict[tuple, dict[str, Shape | None]] | None, i
 
     A graph path is ``()`` for the top-level graph, then ``(node index,
     attribute key)`` pairs down to a subgraph (keys as
-    ``onnx_graph.graph_attrs`` names them). Shapes are None when inference gave nothing (the model
-    did not parse back in the child): the loader then reads the declared
-    shapes itself. A crash, a hang or a broken limit is a ``LoadError``.
+    ``onnx_graph.graph_attrs`` names them). Shapes are None when inference
+    gave nothing (the model did not parse back in the child): the loader
+    then reads the declared shapes itself. A crash, a hang or a broken
+    limit is a ``LoadError``.
     """
     from ..ir import LoadError
     from ..isolate import ChildFailed, JobError

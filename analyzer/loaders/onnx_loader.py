@@ -11,11 +11,10 @@ Raises only ``paramlint.ir.LoadError``. Decisions: docs/onnx-decisions.md.
 
 from __future__ import annotations
 
-import gc
 import os
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
+from ..gc_pause import cyclic_gc_paused
 from ..ir import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
 from . import onnx_ops as ops
 from .onnx_derived import QUANT_OPS, Derived
@@ -86,29 +85,10 @@ def _one_line(exc: BaseException) -> str:
     return (text[:240] + "...") if len(text) > 240 else (text or type(exc).__name__)
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Python's cyclic GC paused while the loader allocates its many small,
-    long-lived objects (a few per node and tensor): it would scan the
-    growing heap again and again for cycles that are not there (about a
-    quarter of a 50,000-node load). Restored as it was on the way out,
-    with what the load built frozen first: re-enabled as it was, the first
-    collection would scan every object allocated while paused (about a
-    tenth of the load). The engine unfreezes once the file is analysed,
-    so a process that analyses many files still collects the earlier ones."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()
-
-
 def load(path: str) -> Model:
     """Load an .onnx file as a Model. Raises only LoadError."""
-    with _no_cyclic_gc():
+    # paused while the loader builds, and what it built frozen: gc_pause
+    with cyclic_gc_paused(keep_frozen=True):
         return _load(path)
 
 
@@ -681,12 +661,8 @@ def _no_negative(shape: tuple | None, memo: dict) -> tuple | None:
     none). ``memo``: shapes already looked at (layers repeat a few)."""
     if shape is None:
         return None
-    try:
+    if shape in memo:
         return memo[shape] or shape
-    except KeyError:
-        pass
-    except TypeError:  # unhashable: never from the loader, be safe
-        return shape
     if any(isinstance(d, int) and d < 0 for d in shape):
         fixed = memo[shape] = tuple(None if isinstance(d, int) and d < 0 else d for d in shape)
         return fixed

@@ -170,7 +170,8 @@ class _Slimmer:
             if kind == _MODEL and number == 7:
                 self.has_graph = True
             if value_end - value_start <= self.keep_bytes and (
-                    child == _TENSOR or (child == _NODE and not _may_hold_graph(self.buf, value_start, value_end))):
+                    child == _TENSOR
+                    or child == _NODE and not _may_hold_graph(self.buf, value_start, value_end)):
                 continue  # too small to hold a payload worth dropping: copied as it is
             sub = self.message(value_start, value_end, child, depth)
             if sub is None:
@@ -276,8 +277,7 @@ GRAPH_TYPE_BYTES = (b"\xa0\x01\x05", b"\xa0\x01\x0a")
 
 
 def _may_hold_graph(buf, start: int, end: int) -> bool:
-    return (buf.find(GRAPH_TYPE_BYTES[0], start, end) >= 0
-            or buf.find(GRAPH_TYPE_BYTES[1], start, end) >= 0)
+    return any(buf.find(pattern, start, end) >= 0 for pattern in GRAPH_TYPE_BYTES)
 
 
 def _tag_end(buf, pos: int) -> int:
