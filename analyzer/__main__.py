@@ -3,7 +3,7 @@
 import sys
 
 try:
-    from .cli import main
+    from paramlint.cli.app import main
 except KeyboardInterrupt:  # Ctrl-C while starting up: as during a run
     print("paramlint: interrupted", file=sys.stderr)
     sys.exit(130)

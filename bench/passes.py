@@ -20,11 +20,13 @@ import statistics
 import time
 from typing import Callable
 
-import paramlint.cli  # noqa: F401  (its GC thresholds, as the paramlint script runs)
-from paramlint.engine import Settings, load_model, report_of
-from paramlint.formats import findings_text, json_out, report_text
-from paramlint.ir import Model
-from paramlint.plugins import discover
+import paramlint.cli.app  # noqa: F401  (its GC thresholds, as the paramlint script runs)
+from paramlint.lint.engine import Settings, load_model, report_of
+from paramlint.formats.findings import text as findings_text
+from paramlint.formats.report import json_doc as json_out
+from paramlint.formats.report import text as report_text
+from paramlint.ir.model import Model
+from paramlint.lint.plugins import discover
 
 
 def _reset(model: Model) -> None:

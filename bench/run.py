@@ -227,7 +227,7 @@ def paramlint_cmd() -> list[str]:
     found = shutil.which("paramlint")
     if found:
         return [found]
-    return [sys.executable, "-m", "paramlint.cli"]
+    return [sys.executable, "-m", "paramlint.cli.app"]
 
 
 #: Environment for paramlint commands: with --snapshot, PYTHONPATH puts an

@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing of the ONNX loader with atheris (not run in CI).
 
 Every input is written to one file on a RAM disk and loaded with
-``paramlint.loaders.onnx_loader.load`` (the slim wire-level reader, then
+``paramlint.loaders.onnx.loader.load`` (the slim wire-level reader, then
 onnx's parser and shape inference, then the graph analysis). A
 ``LoadError`` is the expected answer to garbage; anything else that
 escapes is a crash. A model that loads must satisfy counting.md's
@@ -48,8 +48,12 @@ def make_seeds(folder: Path) -> None:
 
 
 def instrument():
-    from paramlint.loaders import (  # noqa: F401 - imported to be instrumented
-        onnx_graph, onnx_loader, onnx_ops, onnx_shapes, onnx_wire, protowire)
+    from paramlint.loaders.onnx import graph as onnx_graph
+    from paramlint.loaders.onnx import loader as onnx_loader
+    from paramlint.loaders.onnx import ops as onnx_ops
+    from paramlint.loaders.onnx import shapes as onnx_shapes
+    from paramlint.loaders.onnx import wire as onnx_wire
+    from paramlint.loaders.onnx import protowire
 
     return onnx_loader.load
 

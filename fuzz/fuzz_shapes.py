@@ -5,7 +5,7 @@ Each input picks an operator from onnx's schemas, a number of inputs
 (some with the empty name), their ranks and dims (zero, negative, huge,
 symbolic), and attribute values of each declared attribute's type
 (huge and negative ints, odd strings such as ``"\\xff"``). The model is
-loaded with ``paramlint.loaders.onnx_loader.load``, so onnx's C++ shape
+loaded with ``paramlint.loaders.onnx.loader.load``, so onnx's C++ shape
 inference runs in paramlint's supervised child.
 
 Verdicts: a ``LoadError`` is an answer. One that says onnx crashed or
@@ -131,8 +131,8 @@ def build(src: Source, schemas) -> tuple[bytes, dict]:
 
 def _verdict(data: bytes, info: dict, path: str, log: Path) -> None:
     from hostile_helpers import check_failure, check_invariants
-    from paramlint.ir import LoadError
-    from paramlint.loaders.onnx_loader import load
+    from paramlint.ir.model import LoadError
+    from paramlint.loaders.onnx.loader import load
 
     with open(path, "wb") as handle:
         handle.write(data)
@@ -155,7 +155,7 @@ def _verdict(data: bytes, info: dict, path: str, log: Path) -> None:
 
 
 def main() -> None:
-    from paramlint.loaders import onnx_infer
+    from paramlint.loaders.onnx import infer as onnx_infer
 
     args = sys.argv[1:]
     if "--deadline" in args:

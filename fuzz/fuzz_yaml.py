@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing of the YAML loader with atheris (not run in CI).
 
 Every input is written to one file on a RAM disk and loaded with
-``paramlint.loaders.yaml_loader.load``. A ``LoadError`` is the expected
+``paramlint.loaders.yaml.loader.load``. A ``LoadError`` is the expected
 answer to garbage; anything else that escapes is a crash (atheris stops
 and saves the input). A model that loads must satisfy counting.md's
 identities and a refusal must be one clean line (tests/hostile_helpers.py),
@@ -32,7 +32,7 @@ def make_seeds(folder: Path) -> None:
 def instrument():
     import yaml  # noqa: F401 - instrumented too: the loader drives its parser
 
-    from paramlint.loaders.yaml_loader import load
+    from paramlint.loaders.yaml.loader import load
 
     return load
 

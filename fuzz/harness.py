@@ -26,7 +26,7 @@ def run(suffix: str, make_seeds: Callable[[Path], None], instrument: Callable[[]
     import atheris
 
     with atheris.instrument_imports():
-        from paramlint.ir import LoadError
+        from paramlint.ir.model import LoadError
 
         load = instrument()
     from hostile_helpers import check_failure, check_invariants

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from math import prod
 
-from paramlint.axes import contracted
-from paramlint.counting import count
-from paramlint.ir import Layer, Model
+from paramlint.analysis.axes import contracted
+from paramlint.analysis.counting import count
+from paramlint.ir.model import Layer, Model
 
 
 def n(value: int | None) -> str:
@@ -21,7 +21,7 @@ def spatial_map(model: Model, layer: Layer):
     """(channels, spatial sizes) a dense layer contracts, or None.
 
     Only when its input features combine a map's channels with positions
-    (axis provenance, paramlint.axes): a per-token projection contracts
+    (axis provenance, paramlint.analysis.axes): a per-token projection contracts
     channels alone, MLP-Mixer's token mixing positions alone; neither is
     a map.
     """

@@ -3,9 +3,9 @@ subtracts it back out."""
 
 from __future__ import annotations
 
-from paramlint.by_op import layers_of
-from paramlint.graph import graph
-from paramlint.ops import (
+from paramlint.analysis.by_op import layers_of
+from paramlint.analysis.graph import graph
+from paramlint.analysis.ops import (
     WEIGHT_OPS,
     feature_axis,
     is_no_op,
@@ -13,7 +13,7 @@ from paramlint.ops import (
     normalizes_each_channel,
     output_channels,
 )
-from paramlint.rule import Rule
+from paramlint.lint.rule import Rule
 
 from ._common import borrowed, n
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from paramlint.macs import compute as compute_macs
-from paramlint.rule import Option, Rule
+from paramlint.analysis.macs import compute as compute_macs
+from paramlint.lint.rule import Option, Rule
 
 from ._common import n
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from paramlint.counting import count
-from paramlint.rule import Rule
+from paramlint.analysis.counting import count
+from paramlint.lint.rule import Rule
 
 
 def _metrics(model, ctx):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from paramlint.by_op import by_op, layers_of
-from paramlint.counting import count
-from paramlint.rule import Option, Rule
+from paramlint.analysis.by_op import by_op, layers_of
+from paramlint.analysis.counting import count
+from paramlint.lint.rule import Option, Rule
 
 from ._common import borrowed, n
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from paramlint.by_op import layers_of
-from paramlint.graph import graph
-from paramlint.ops import ACTIVATIONS, PLUMBING, is_activation, is_non_negative
-from paramlint.rule import Rule
+from paramlint.analysis.by_op import layers_of
+from paramlint.analysis.graph import graph
+from paramlint.analysis.ops import ACTIVATIONS, PLUMBING, is_activation, is_non_negative
+from paramlint.lint.rule import Rule
 
 #: Element-wise products: an activation whose output multiplies the first
 #: activation's own input is one composite activation (Mish is

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from paramlint.by_op import layers_of
-from paramlint.graph import graph
-from paramlint.ops import DROPOUT, is_dropout, keeps_running_stats
-from paramlint.rule import Rule
+from paramlint.analysis.by_op import layers_of
+from paramlint.analysis.graph import graph
+from paramlint.analysis.ops import DROPOUT, is_dropout, keeps_running_stats
+from paramlint.lint.rule import Rule
 
 
 def _check(model, ctx):

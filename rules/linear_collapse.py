@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from math import prod
 
-from paramlint.axes import CHANNEL, contracted
-from paramlint.by_op import layers_of
-from paramlint.counting import count
-from paramlint.graph import graph
-from paramlint.ops import CONVS, PLUMBING, WEIGHT_OPS, feature_axis, is_no_op, output_channels, window
-from paramlint.rule import Rule
+from paramlint.analysis.axes import CHANNEL, contracted
+from paramlint.analysis.by_op import layers_of
+from paramlint.analysis.counting import count
+from paramlint.analysis.graph import graph
+from paramlint.analysis.ops import CONVS, PLUMBING, WEIGHT_OPS, feature_axis, is_no_op, output_channels, window
+from paramlint.lint.rule import Rule
 
 from ._common import borrowed, n
 

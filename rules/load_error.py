@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from paramlint.counting import count
-from paramlint.macs import compute as compute_macs
-from paramlint.rule import Rule
+from paramlint.analysis.counting import count
+from paramlint.analysis.macs import compute as compute_macs
+from paramlint.lint.rule import Rule
 
 #: Up to this many layers with unknown MACs get a finding each; more get
 #: one finding that counts them (a transformer exported with a symbolic

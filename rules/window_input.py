@@ -3,10 +3,10 @@ weights only ever read padding."""
 
 from __future__ import annotations
 
-from paramlint.by_op import layers_of
-from paramlint.counting import count
-from paramlint.ops import CONVS, POOLS, window
-from paramlint.rule import Rule
+from paramlint.analysis.by_op import layers_of
+from paramlint.analysis.counting import count
+from paramlint.analysis.ops import CONVS, POOLS, window
+from paramlint.lint.rule import Rule
 
 from ._common import borrowed, dims, n
 

@@ -1,5 +1,10 @@
 """Output formats, imported on first use so start-up stays fast.
 
+Split by what they write: ``findings/`` (check), ``report/`` (report; its
+JSON document is also ``check -f json``), ``diff/`` (diff). A format reads
+the IR, the analyses' documents, linting's findings and the diff; never a
+rule or a loader.
+
 Each module has ``render(reports, **options) -> str`` and knows nothing of
 rules beyond the plain metadata it is handed.
 """
@@ -10,24 +15,24 @@ import importlib
 from types import ModuleType
 
 CHECK_FORMATS = {
-    "text": "findings_text",
-    "json": "json_out",
-    "sarif": "sarif",
-    "github": "github",
-    "gitlab": "gitlab",
-    "junit": "junit",
+    "text": "findings.text",
+    "json": "report.json_doc",
+    "sarif": "findings.sarif",
+    "github": "findings.github",
+    "gitlab": "findings.gitlab",
+    "junit": "findings.junit",
 }
 DIFF_FORMATS = {
-    "text": "diff_text",
-    "json": "diff_json",
-    "markdown": "diff_markdown",
-    "github": "diff_github",
+    "text": "diff.text",
+    "json": "diff.json_doc",
+    "markdown": "diff.markdown",
+    "github": "diff.github",
 }
 REPORT_FORMATS = {
-    "text": "report_text",
-    "json": "json_out",
-    "markdown": "markdown",
-    "html": "html",
+    "text": "report.text",
+    "json": "report.json_doc",
+    "markdown": "report.markdown",
+    "html": "report.html",
 }
 
 

@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import importlib
 import os
+import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from paramlint.ir.errors import LoadError, Location
+
 if TYPE_CHECKING:
-    from ..ir import Model
+    from paramlint.ir.model import Model
 
 #: How much of a file the engine reads for the claims.
 HEAD_BYTES = 16 * 1024
@@ -64,12 +67,12 @@ class Loader:
 #: In the order they are asked: the first claimer wins.
 LOADERS: list[Loader] = [
     Loader("paramlint-yaml", "yaml", (".yaml", ".yml"),
-           "paramlint.loaders.yaml_claim:claims", "paramlint.loaders.yaml_loader:load"),
+           "paramlint.loaders.yaml.claim:claims", "paramlint.loaders.yaml.loader:load"),
     Loader("ultralytics", "ultralytics", (".yaml", ".yml"),
            "paramlint.loaders.ultralytics.claim:claims", "paramlint.loaders.ultralytics:load",
            "paramlint.loaders.ultralytics.claim:stands_for"),
     Loader("onnx", "onnx", (".onnx",),
-           "paramlint.loaders:any_file", "paramlint.loaders.onnx_loader:load"),
+           "paramlint.loaders:any_file", "paramlint.loaders.onnx.loader:load"),
     Loader("keras", "keras", (".json", ".keras"),
            "paramlint.loaders.keras.claim:claims", "paramlint.loaders.keras:load"),
 ]
@@ -138,3 +141,31 @@ def by_name(name: str) -> Loader:
         if loader.name == name:
             return loader
     raise KeyError(name)
+
+
+def read_head(path: str, size: int) -> bytes:
+    """The first ``size`` bytes of a regular file, for the loaders' claims.
+
+    This is the first time a run opens a file, so it vets it first: opened
+    without blocking (a FIFO would wait for a writer forever) and refused
+    unless it is a regular file (a device such as /dev/zero never ends).
+    Raises ``LoadError`` saying why.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise LoadError("no such file", Location(path)) from None
+    except OSError as exc:
+        raise LoadError(f"cannot read the file: {exc.strerror or exc}", Location(path)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise LoadError("is a directory, not a model file", Location(path))
+        if not stat.S_ISREG(mode):
+            raise LoadError("is not a regular file", Location(path))
+        return os.read(fd, size)
+    except OSError as exc:
+        raise LoadError(f"cannot read the file: {exc.strerror or exc}", Location(path)) from None
+    finally:
+        os.close(fd)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from .claim import claims, claims_json, claims_keras
 
 if TYPE_CHECKING:
-    from ...ir import Model
+    from paramlint.ir.model import Model
 
 
 def load(path: str) -> "Model":

@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ...ir import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
+from paramlint.ir.model import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
+from .claim import MODEL_CLASSES
 from .layers import CLASSES, Out, UnknownDim
 from .shaping import activation_name, activation_op
-from .claim import MODEL_CLASSES
 from .source import Locator, read_config
 
 BATCH = "batch"

@@ -16,7 +16,7 @@ import stat
 import zipfile
 from typing import Any
 
-from ...ir import LoadError, Location
+from paramlint.ir.model import LoadError, Location
 
 
 MAX_JSON_BYTES = 64 * 1024 * 1024

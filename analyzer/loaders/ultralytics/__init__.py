@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ...ir import Model
+    from paramlint.ir.model import Model
 
 
 def load(path: str, scale: str | None = None) -> "Model":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 
-from .. import HEAD_BYTES
+from paramlint.loaders import HEAD_BYTES
 
 SCAN_LIMIT = 10 * 1024 * 1024
 _TOP_KEY = re.compile(rb"""^(["']?)(backbone|head)\1[ \t]*:(?:[ \t\r]|$)""", re.M)

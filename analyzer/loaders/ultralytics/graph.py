@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from math import prod
 
-from ...ir import Layer, Location, Weight
+from paramlint.ir.model import Layer, Location, Weight
 
 Shape = tuple
 

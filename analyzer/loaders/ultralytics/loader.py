@@ -16,11 +16,11 @@ import os
 import re
 from typing import Any
 
-from ...ir import Diagnostic, LoadError, Location, Model, TensorInfo
-from ..yaml_source import Mark, MarkedMap, MarkedSeq, YamlError, load_marked, read_text
+from paramlint.ir.model import Diagnostic, LoadError, Location, Model, TensorInfo
 from . import modules as M
 from .claim import scale_from_name, unified_path
 from .graph import Graph
+from paramlint.loaders.yaml.source import Mark, MarkedMap, MarkedSeq, YamlError, load_marked, read_text
 
 IMGSZ = 640
 MAX_ROWS = 1_000

@@ -1,0 +1,105 @@
+"""The model document of report-json.md, built from the IR and the counts.
+
+Built once per file, right after analysis, so that formats and the cache
+deal in plain JSON-ready data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from typing import Any
+
+from .counting import Counts, Sharing, Totals
+from .macs import compute as compute_macs
+from .memory import WHAT_IF, weight_bytes
+from paramlint.ir.model import Model
+
+
+def _shape(shape) -> list | None:
+    return None if shape is None else list(shape)
+
+
+NULL_TOTALS = {f.name: None for f in fields(Totals)}
+NULL_TOTALS.update(macs=None, flops=None, macs_lower_bound=None, weight_bytes=None,
+                   weight_bytes_at=None)
+#: asdict(Sharing) without its recursive copy (every field is an int or None).
+SHARING_FIELDS = tuple(f.name for f in fields(Sharing))
+
+
+def build_document(model: Model, counts: Counts | None) -> dict[str, Any]:
+    """The JSON document of one model, without its findings."""
+    doc: dict[str, Any] = {
+        "path": model.path,
+        "format": model.format,
+        "name": model.name,
+        "inputs": [{"name": t.name, "shape": _shape(t.shape)} for t in model.inputs],
+        "totals": _totals(model, counts),
+        "layers": [],
+        "ties": [],
+        "merged_constants": [],
+        "unused_weights": [],
+    }
+    if model.failed:
+        doc["error"] = model.error.message if model.error else "failed"
+        return doc
+    rows = doc["layers"]
+    append = rows.append
+    by_name = counts.layers if counts else {}
+    macs = compute_macs(model).layers
+    # One dict per layer, built inline: this loop runs once per node of a
+    # 50,000-node model, where a helper call or dataclasses.asdict per field
+    # cost more than the dict itself.
+    for layer in model.layers:
+        c = by_name.get(layer.name)
+        in_shape = layer.input_shape
+        out_shape = layer.output_shape
+        loc = layer.location
+        if loc is None:
+            where = None
+        elif loc.line is not None:
+            where = {"line": loc.line, "column": loc.column}
+        elif loc.node_index is not None:
+            where = {"node_index": loc.node_index, "node_name": loc.node_name}
+        else:
+            where = None
+        s = c.sharing if c else None
+        append({
+            "name": layer.name,
+            "op": layer.op,
+            "source_op": layer.source_op,
+            "inputs": list(layer.inputs),
+            "input_shape": None if in_shape is None else list(in_shape),
+            "output_shape": None if out_shape is None else list(out_shape),
+            "module": layer.module,
+            "params": c.params if c else None,
+            "macs": macs.get(layer.name),
+            "trainable": c.trainable if c else None,
+            "non_trainable": c.non_trainable if c else None,
+            "shared_with": list(c.shared_with) if c else [],
+            "sharing": {k: getattr(s, k) for k in SHARING_FIELDS} if s else None,
+            "location": where,
+        })
+    if counts:
+        doc["ties"] = [_tensor(t) for t in counts.ties]
+        doc["merged_constants"] = [_tensor(t) for t in counts.merged_constants]
+        doc["unused_weights"] = [_tensor(t) for t in counts.unused]
+    return doc
+
+
+def _totals(model: Model, counts: Counts | None) -> dict[str, Any]:
+    """counting.md's totals, then MACs, FLOPs and weight bytes."""
+    if model.failed or counts is None:
+        return dict(NULL_TOTALS)
+    totals = asdict(counts.totals)
+    macs = compute_macs(model)
+    memory = weight_bytes(model, counts)
+    totals.update(
+        macs=macs.total, flops=macs.flops, macs_lower_bound=macs.lower_bound,
+        weight_bytes=memory["weight_bytes"],
+        weight_bytes_at={label: memory[label] for label, _ in WHAT_IF},
+    )
+    return totals
+
+
+def _tensor(t) -> dict[str, Any]:
+    return {"name": t.name, "shape": list(t.shape), "elements": t.elements, "layers": list(t.layers)}

@@ -1,0 +1,2 @@
+"""Writers of diffs, for ``paramlint diff``: text, JSON, markdown and GitHub
+annotations."""
