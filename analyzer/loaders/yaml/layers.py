@@ -4,7 +4,7 @@ Each type is a ``LayerType`` whose ``infer`` takes a checked ``Ctx`` (the
 layer's input shapes and field values) and returns a ``Result``: the output
 shape, the weight tensors it owns as ``(role, shape, trainable)``, and the
 attributes counting needs. Shapes have no batch dimension, channels first.
-Convolutions and pools live in yaml_spatial. The contract is
+Convolutions and pools live in spatial.py. The contract is
 /work/shared/spec/yaml-format.md; choices it leaves open are in
 docs/yaml-decisions.md.
 """

@@ -1,8 +1,8 @@
 """The YAML architecture loader: ``load(path) -> Model``.
 
-Reads the file once (yaml_source), checks the top level, expands blocks and
+Reads the file once (source.py), checks the top level, expands blocks and
 repeats, resolves ``inputs`` and ``share`` by name, infers every layer's
-output shape and weight shapes (yaml_layers) and builds the IR. Any refusal
+output shape and weight shapes (layers.py) and builds the IR. Any refusal
 is a ``LoadError`` with the file, line and column of the offending node.
 """
 

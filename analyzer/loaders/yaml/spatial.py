@@ -1,7 +1,7 @@
 """Convolutions and pools for YAML layers: spatial output sizes and kernels.
 
 Also the ``Result`` and ``LayerType`` records every layer type returns and
-is registered as (see yaml_layers).
+is registered as (see layers.py).
 """
 
 from __future__ import annotations

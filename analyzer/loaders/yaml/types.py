@@ -1,11 +1,11 @@
 """The layer types of each YAML format version, for the loader to look up.
 
-Format 1 (yaml_layers) is frozen: its files load unchanged forever. Format 2
+Format 1 (layers.py) is frozen: its files load unchanged forever. Format 2
 (``paramlint: 2``) keeps every format 1 type and changes the meaning of
 those that act on features: a sequence is ``[T, D]``; ``dense``/``linear``,
 ``layernorm``, ``embedding`` and the recurrent layers work on the last axis
-(yaml_tokens). It adds the transformer types (yaml_tokens,
-yaml_attention, yaml_moe).
+(tokens.py). It adds the transformer types (tokens.py,
+attention.py, moe.py).
 """
 
 from __future__ import annotations
