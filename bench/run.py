@@ -22,11 +22,7 @@ so this process stays small). See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
-import os
-import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -36,11 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import environment
+from environment import (BENCH, check_flags, ensure_peers, machine, make_snapshot, paramlint_cmd,
+                         tree_state)
 from timing import GLOBAL_TIMEOUT, Result, Timer, Tool
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-PEERS_VENV = BENCH / ".venv-peers"
 MODEL_NAMES = ("vgg16", "vgg16-ext", "chain5k", "chain50k", "yaml1", "yaml200",
                "tfm5k", "tfm50k", "tfm200k", "chain5k-go", "chain50k-go", "chain200k-go",
                "exports40", "yaml1000")
@@ -49,137 +45,6 @@ GRAPH_ONLY = ("tfm5k", "tfm50k", "tfm200k", "chain5k-go", "chain50k-go", "chain2
 #: paramlint does (with data propagation); the weights are not there to read.
 INFER_GRAPH_ONLY = ("import onnx, sys; m = onnx.load(sys.argv[1], load_external_data=False); "
                     "onnx.shape_inference.infer_shapes(m, data_prop=True)")
-LOAD_AT_START = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
-
-
-# --------------------------------------------------------------------------- environment
-
-def paramlint_cmd() -> list[str]:
-    script = Path(sys.executable).with_name("paramlint")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("paramlint")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "paramlint.cli.app"]
-
-
-#: Environment for paramlint commands: with --snapshot, PYTHONPATH puts an
-#: export of the committed analyzer/ and rules/ ahead of the editable
-#: install, so engineers editing the tree mid-run do not change the code
-#: (or invalidate the cache) under the benchmark.
-PARAMLINT_ENV: dict[str, str] | None = None
-
-
-def make_snapshot(folder: Path, log) -> str:
-    """Export HEAD's analyzer/ and rules/ into folder; returns the commit."""
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, check=True).stdout.strip()
-    folder.mkdir(parents=True)
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD", "analyzer", "rules"],
-                             capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    # Lay the export out as the installed package: analyzer/ is paramlint,
-    # rules/ is paramlint.rules.
-    (folder / "analyzer").rename(folder / "paramlint")
-    (folder / "rules").rename(folder / "paramlint" / "rules")
-    # Bytecode now, or the first measured runs would pay for compiling it.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder)], check=True, capture_output=True)
-    env = dict(os.environ, PYTHONPATH=str(folder) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    where = subprocess.run([sys.executable, "-c", "import paramlint.rules; print(paramlint.__file__)"],
-                           capture_output=True, text=True, env=env, cwd=folder.parent).stdout.strip()
-    if not where.startswith(str(folder)):
-        raise SystemExit(f"bench: --snapshot: paramlint still imports from {where or '?'}")
-    global PARAMLINT_ENV
-    PARAMLINT_ENV = env
-    log(f"measuring paramlint at commit {commit} (a snapshot in {folder})")
-    return commit
-
-
-def tree_state() -> str:
-    """HEAD and whether the code paramlint runs has uncommitted changes."""
-    try:
-        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "analyzer", "rules"],
-                               capture_output=True, text=True, timeout=30).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "?"
-    return head + (f" + {len(dirty.splitlines())} uncommitted file(s) in analyzer/, rules/" if dirty else "")
-
-
-def check_flags(paramlint: list[str]) -> set[str]:
-    try:
-        text = subprocess.run(paramlint + ["check", "--help"], capture_output=True, text=True, timeout=60,
-                              env=PARAMLINT_ENV).stdout
-    except (OSError, subprocess.SubprocessError):
-        return set()
-    return set(re.findall(r"(--[a-z][a-z0-9-]*)", text))
-
-
-def ensure_peers(log) -> tuple[str | None, str]:
-    """bench/.venv-peers with onnx-tool; returns (python, error)."""
-    python = PEERS_VENV / "bin" / "python"
-    probe = [str(python), "-c", "import onnx_tool"]
-    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
-        return str(python), ""
-    log(f"creating {PEERS_VENV.relative_to(REPO)} with onnx-tool (once) ...")
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True, capture_output=True,
-                       text=True, timeout=300)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "onnx-tool"],
-                       check=True, capture_output=True, text=True, timeout=900)
-        subprocess.run(probe, check=True, capture_output=True, text=True, timeout=120)
-    except subprocess.CalledProcessError as exc:
-        lines = [ln for ln in (exc.stderr or exc.stdout or "").splitlines() if ln.strip()]
-        return None, f"could not install onnx-tool: {lines[-1] if lines else exc}"
-    except (OSError, subprocess.SubprocessError) as exc:
-        return None, f"could not install onnx-tool: {exc}"
-    return str(python), ""
-
-
-def versions(python: str, code: str) -> str:
-    try:
-        out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.SubprocessError):
-        return "?"
-    return out.stdout.strip() or "?"
-
-
-def machine(peer_python: str | None, timer: Timer, flags: set[str], code_rows) -> list[tuple[str, str]]:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor() or "?"
-    ram = "?"
-    try:
-        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
-        ram = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, AttributeError):
-        pass
-    dev = versions(sys.executable, "import importlib.metadata as m\nfor n in ('paramlint','onnx','numpy','PyYAML','click'):\n"
-                   "    try: print(n, m.version(n))\n    except Exception: print(n, '?')")
-    peers = versions(peer_python, "import importlib.metadata as m\nfor n in ('onnx-tool','onnx','numpy'):\n"
-                     "    print(n, m.version(n))") if peer_python else "not installed"
-    rows = [
-        ("date", _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
-        ("CPU", cpu),
-        ("cores", str(os.cpu_count())),
-        ("RAM", ram),
-        ("OS", f"{platform.system()} {platform.release()}"),
-        ("load average at the start", " ".join(f"{x:.2f}" for x in LOAD_AT_START)),
-        ("Python", platform.python_version() + f" ({sys.executable})"),
-        ("dev environment", ", ".join(dev.splitlines())),
-        ("peer environment", ", ".join(peers.splitlines()) + f" ({PEERS_VENV.relative_to(REPO)})"),
-        *code_rows,
-        ("check flags seen", ", ".join(sorted(f for f in flags if "cache" in f)) or "no cache flags"),
-        ("measured with", timer.backend),
-    ]
-    return rows
 
 
 # --------------------------------------------------------------------------- the plan
@@ -229,7 +94,8 @@ def plan(infos: dict[str, dict], args, paramlint: list[str], flags: set[str], pe
             capture = scratch / "report.json"
             with open(capture, "wb") as handle:
                 subprocess.run(paramlint + ["report", path, "--format", "json"], cwd=work, stdout=handle,
-                               stderr=subprocess.DEVNULL, timeout=GLOBAL_TIMEOUT, env=PARAMLINT_ENV)
+                               stderr=subprocess.DEVNULL, timeout=GLOBAL_TIMEOUT,
+                               env=environment.PARAMLINT_ENV)
             try:
                 data = json.loads(capture.read_text())
                 for model in data.get("models", []):
@@ -301,7 +167,7 @@ def plan(infos: dict[str, dict], args, paramlint: list[str], flags: set[str], pe
             tools.extend(folder_tools(paramlint, path, flags, scratch / name, py))
         for tool in tools:
             if tool.argv[:len(paramlint)] == paramlint and tool.argv:
-                tool.env = PARAMLINT_ENV
+                tool.env = environment.PARAMLINT_ENV
         out_plan.append((name, [t if t.cwd else _with_cwd(t, work) for t in tools]))
     return out_plan
 
@@ -326,7 +192,7 @@ def warm_tool(argv: list[str], flags: set[str], cwd: Path) -> list[Tool]:
     def prime() -> None:
         shutil.rmtree(folder, ignore_errors=True)
         subprocess.run(warm.argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=GLOBAL_TIMEOUT, env=PARAMLINT_ENV)
+                       timeout=GLOBAL_TIMEOUT, env=environment.PARAMLINT_ENV)
         if not folder.exists():
             warm.note = "the priming run wrote no cache"
 
