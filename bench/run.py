@@ -30,21 +30,18 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+import cases_onnx
 import environment
+from cases import CaseContext, warm_tool
+from cases_onnx import GRAPH_ONLY
 from environment import (BENCH, check_flags, ensure_peers, machine, make_snapshot, paramlint_cmd,
                          tree_state)
-from timing import GLOBAL_TIMEOUT, Result, Timer, Tool
+from timing import Result, Timer, Tool
 
 MODEL_NAMES = ("vgg16", "vgg16-ext", "chain5k", "chain50k", "yaml1", "yaml200",
                "tfm5k", "tfm50k", "tfm200k", "chain5k-go", "chain50k-go", "chain200k-go",
                "exports40", "yaml1000")
-GRAPH_ONLY = ("tfm5k", "tfm50k", "tfm200k", "chain5k-go", "chain50k-go", "chain200k-go")
-#: onnx's own floor on a graph-only file: read it and infer its shapes as
-#: paramlint does (with data propagation); the weights are not there to read.
-INFER_GRAPH_ONLY = ("import onnx, sys; m = onnx.load(sys.argv[1], load_external_data=False); "
-                    "onnx.shape_inference.infer_shapes(m, data_prop=True)")
 
 
 # --------------------------------------------------------------------------- the plan
@@ -87,82 +84,24 @@ def plan(infos: dict[str, dict], args, paramlint: list[str], flags: set[str], pe
     py = sys.executable
     work = scratch / "cwd"  # an empty working folder: no configuration file is discovered
     work.mkdir(exist_ok=True)
+    ctx = CaseContext(paramlint, flags, scratch, work, py, args, peer_python, peer_error)
     out_plan = []
-
-    def report_explain(path: str) -> Callable[[], str]:
-        def explain() -> str:
-            capture = scratch / "report.json"
-            with open(capture, "wb") as handle:
-                subprocess.run(paramlint + ["report", path, "--format", "json"], cwd=work, stdout=handle,
-                               stderr=subprocess.DEVNULL, timeout=GLOBAL_TIMEOUT,
-                               env=environment.PARAMLINT_ENV)
-            try:
-                data = json.loads(capture.read_text())
-                for model in data.get("models", []):
-                    for finding in model.get("findings", []):
-                        if finding.get("code") == "PRM001":
-                            return "PRM001: " + finding.get("message", "").splitlines()[0]
-            except (OSError, ValueError):
-                pass
-            return ""
-        return explain
-
-    def cold(label: str, argv: list[str], key: str, **kw) -> Tool:
-        """A paramlint command that neither reads a cache entry nor leaves one for the next run."""
-        if "--no-cache" in flags:
-            return Tool(key, f"{label} (--no-cache)", argv + ["--no-cache"], **kw)
-        folder = scratch / f"cache-{key}"
-        wipe = lambda: shutil.rmtree(folder, ignore_errors=True)  # noqa: E731
-        if "--cache-dir" in flags:
-            return Tool(key, f"{label} (fresh --cache-dir)", argv + ["--cache-dir", str(folder)], prepare=wipe, **kw)
-        return Tool(key, label, argv, prepare=lambda: shutil.rmtree(work / ".paramlint_cache", ignore_errors=True),
-                    **kw)
-
     for name in MODEL_NAMES:
         if name not in infos:
             continue
         path = infos[name]["path"]
         tools: list[Tool] = []
-        if name.startswith(("vgg", "chain")) and name not in GRAPH_ONLY:
-            tools.append(cold("paramlint report", paramlint + ["report", path, "--format", "json"], "report",
-                              explain=report_explain(path)))
-            tools.append(cold("paramlint check", paramlint + ["check", path], "check", ok_codes=(0, 1),
-                              scan_stdout=True))
-            tools.extend(warm_tool(paramlint + ["check", path], flags, scratch / f"warm-{name}"))
-            tools.append(Tool("load", "onnx.load", [py, "-c", "import onnx, sys; onnx.load(sys.argv[1])", path]))
-            tools.append(Tool("infer", "onnx.load + infer_shapes",
-                              [py, "-c", "import onnx, sys; m = onnx.load(sys.argv[1]); "
-                                         "onnx.shape_inference.infer_shapes(m)", path]))
-            if args.quick and name == "chain50k":
-                tools.append(Tool("onnx-tool", "onnx-tool model_profile", [], note="skipped (--quick)"))
-            elif peer_python:
-                tools.append(Tool("onnx-tool", "onnx-tool model_profile",
-                                  [peer_python, "-c", "import onnx_tool, sys; onnx_tool.model_profile(sys.argv[1])",
-                                   path], timeout=args.peer_timeout))
-            else:
-                tools.append(Tool("onnx-tool", "onnx-tool model_profile", [], note=f"FAILED: {peer_error}"))
+        if name in cases_onnx.NAMES:
+            tools.extend(cases_onnx.tools(ctx, name, path))
         elif name == "yaml1":
-            tools.append(cold("paramlint check", paramlint + ["check", path], "check", ok_codes=(0, 1),
-                              scan_stdout=True))
+            tools.append(ctx.cold("paramlint check", paramlint + ["check", path], "check", ok_codes=(0, 1),
+                                  scan_stdout=True))
             tools.extend(warm_tool(paramlint + ["check", path], flags, scratch / f"warm-{name}"))
-            tools.append(cold("paramlint report", paramlint + ["report", path, "--format", "json"], "report",
-                              explain=report_explain(path)))
+            tools.append(ctx.cold("paramlint report", paramlint + ["report", path, "--format", "json"], "report",
+                                  explain=ctx.report_explain(path)))
             tools.append(Tool("floor", "python -c 'import yaml, click'", [py, "-c", "import yaml, click"]))
         elif name == "yaml200":
             tools.extend(cache_tools(paramlint, path, flags, scratch))
-        elif name in GRAPH_ONLY:
-            tools.append(cold("paramlint report", paramlint + ["report", path, "--format", "json"], "report",
-                              explain=report_explain(path)))
-            tools.append(cold("paramlint check", paramlint + ["check", path], "check", ok_codes=(0, 1),
-                              scan_stdout=True))
-            tools.append(Tool("load", "onnx.load (graph only)",
-                              [py, "-c", "import onnx, sys; onnx.load(sys.argv[1], load_external_data=False)",
-                               path]))
-            tools.append(Tool("infer", "onnx.load + infer_shapes(data_prop=True)", [py, "-c", INFER_GRAPH_ONLY,
-                                                                                   path]))
-            # The floor's own start-up, for reading its ratio: `import onnx`
-            # runs numpy's and ml_dtypes' imports (paramlint imports neither).
-            tools.append(Tool("import", "python -c 'import onnx'", [py, "-c", "import onnx"]))
         elif name in ("exports40", "yaml1000"):
             tools.extend(folder_tools(paramlint, path, flags, scratch / name, py))
         for tool in tools:
@@ -175,29 +114,6 @@ def plan(infos: dict[str, dict], args, paramlint: list[str], flags: set[str], pe
 def _with_cwd(tool: Tool, cwd: Path) -> Tool:
     tool.cwd = cwd
     return tool
-
-
-def warm_tool(argv: list[str], flags: set[str], cwd: Path) -> list[Tool]:
-    """`argv` rerun against a cache that a priming run filled."""
-    cwd.mkdir(exist_ok=True)
-    if "--cache-dir" in flags:
-        folder = cwd / "cache"
-        warm = Tool("warm", "paramlint check (warm cache)", argv + ["--cache-dir", str(folder)], ok_codes=(0, 1),
-                    scan_stdout=True)
-    else:
-        folder = cwd / ".paramlint_cache"
-        warm = Tool("warm", "paramlint check (warm cache)", argv, ok_codes=(0, 1), scan_stdout=True)
-    warm.cwd = cwd
-
-    def prime() -> None:
-        shutil.rmtree(folder, ignore_errors=True)
-        subprocess.run(warm.argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=GLOBAL_TIMEOUT, env=environment.PARAMLINT_ENV)
-        if not folder.exists():
-            warm.note = "the priming run wrote no cache"
-
-    warm.prime = prime
-    return [warm]
 
 
 def folder_tools(paramlint: list[str], path: str, flags: set[str], scratch: Path, py: str) -> list[Tool]:
@@ -550,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     snapshot_root = Path(tempfile.mkdtemp(prefix="paramlint-bench-code-")) if args.snapshot else None
     snapshot_commit = make_snapshot(snapshot_root / "src", log) if snapshot_root else ""
     flags = check_flags(paramlint)
-    needs_peers = any(n.startswith(("vgg", "chain")) and n not in GRAPH_ONLY for n in names)
+    needs_peers = any(n in cases_onnx.WEIGHTED for n in names)
     peer_python, peer_error = ensure_peers(log) if needs_peers else (None, "not needed")
     with tempfile.TemporaryDirectory(prefix="paramlint-bench-") as tmp:
         scratch = Path(tmp)
