@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cases_onnx
+import cases_yaml
 import environment
 from cases import CaseContext, warm_tool
 from cases_onnx import GRAPH_ONLY
@@ -93,15 +94,8 @@ def plan(infos: dict[str, dict], args, paramlint: list[str], flags: set[str], pe
         tools: list[Tool] = []
         if name in cases_onnx.NAMES:
             tools.extend(cases_onnx.tools(ctx, name, path))
-        elif name == "yaml1":
-            tools.append(ctx.cold("paramlint check", paramlint + ["check", path], "check", ok_codes=(0, 1),
-                                  scan_stdout=True))
-            tools.extend(warm_tool(paramlint + ["check", path], flags, scratch / f"warm-{name}"))
-            tools.append(ctx.cold("paramlint report", paramlint + ["report", path, "--format", "json"], "report",
-                                  explain=ctx.report_explain(path)))
-            tools.append(Tool("floor", "python -c 'import yaml, click'", [py, "-c", "import yaml, click"]))
-        elif name == "yaml200":
-            tools.extend(cache_tools(paramlint, path, flags, scratch))
+        elif name in cases_yaml.NAMES:
+            tools.extend(cases_yaml.tools(ctx, name, path))
         elif name in ("exports40", "yaml1000"):
             tools.extend(folder_tools(paramlint, path, flags, scratch / name, py))
         for tool in tools:
@@ -133,26 +127,6 @@ def folder_tools(paramlint: list[str], path: str, flags: set[str], scratch: Path
     for tool in tools:
         tool.cwd = tool.cwd or scratch
     return tools
-
-
-def cache_tools(paramlint: list[str], path: str, flags: set[str], scratch: Path) -> list[Tool]:
-    """`check DIR` cold and warm, with whatever cache flags this paramlint has."""
-    cold_cwd = scratch / "cold"
-    cold_cwd.mkdir(exist_ok=True)
-    base = paramlint + ["check", path]
-    cold_dir = scratch / "cache-cold"
-    if "--no-cache" in flags:
-        cold = Tool("cold", "paramlint check (cold, --no-cache)", base + ["--no-cache"], ok_codes=(0, 1))
-    elif "--cache-dir" in flags:
-        cold = Tool("cold", "paramlint check (cold, fresh --cache-dir)", base + ["--cache-dir", str(cold_dir)],
-                    ok_codes=(0, 1), prepare=lambda: shutil.rmtree(cold_dir, ignore_errors=True))
-    else:
-        cold = Tool("cold", "paramlint check (cold, fresh cwd cache)", base, ok_codes=(0, 1),
-                    prepare=lambda: shutil.rmtree(cold_cwd / ".paramlint_cache", ignore_errors=True),
-                    note="no cache flags: default cache in cwd")
-    cold.cwd = cold_cwd
-    cold.scan_stdout = True
-    return [cold] + warm_tool(base, flags, scratch / "warm-yaml200")
 
 
 def measure(plan_items, timer: Timer, runs: int, log) -> list[Result]:
