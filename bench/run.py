@@ -31,10 +31,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import cases_folders
 import cases_onnx
 import cases_yaml
 import environment
-from cases import CaseContext, warm_tool
+from cases import CaseContext
 from cases_onnx import GRAPH_ONLY
 from environment import (BENCH, check_flags, ensure_peers, machine, make_snapshot, paramlint_cmd,
                          tree_state)
@@ -43,6 +44,8 @@ from timing import Result, Timer, Tool
 MODEL_NAMES = ("vgg16", "vgg16-ext", "chain5k", "chain50k", "yaml1", "yaml200",
                "tfm5k", "tfm50k", "tfm200k", "chain5k-go", "chain50k-go", "chain200k-go",
                "exports40", "yaml1000")
+#: The case families (bench/cases.py): each has NAMES and tools(ctx, name, path).
+FAMILIES = (cases_onnx, cases_yaml, cases_folders)
 
 
 # --------------------------------------------------------------------------- the plan
@@ -91,13 +94,8 @@ def plan(infos: dict[str, dict], args, paramlint: list[str], flags: set[str], pe
         if name not in infos:
             continue
         path = infos[name]["path"]
-        tools: list[Tool] = []
-        if name in cases_onnx.NAMES:
-            tools.extend(cases_onnx.tools(ctx, name, path))
-        elif name in cases_yaml.NAMES:
-            tools.extend(cases_yaml.tools(ctx, name, path))
-        elif name in ("exports40", "yaml1000"):
-            tools.extend(folder_tools(paramlint, path, flags, scratch / name, py))
+        family = next((f for f in FAMILIES if name in f.NAMES), None)
+        tools: list[Tool] = family.tools(ctx, name, path) if family else []
         for tool in tools:
             if tool.argv[:len(paramlint)] == paramlint and tool.argv:
                 tool.env = environment.PARAMLINT_ENV
@@ -108,25 +106,6 @@ def plan(infos: dict[str, dict], args, paramlint: list[str], flags: set[str], pe
 def _with_cwd(tool: Tool, cwd: Path) -> Tool:
     tool.cwd = cwd
     return tool
-
-
-def folder_tools(paramlint: list[str], path: str, flags: set[str], scratch: Path, py: str) -> list[Tool]:
-    """A folder of models: one worker against the default, a fresh cache
-    against none, a warm cache against start-up."""
-    scratch.mkdir(parents=True, exist_ok=True)
-    base = paramlint + ["check", path]
-    fresh = scratch / "cache-fresh"
-    tools = [Tool("serial", "paramlint check -j 1 (--no-cache)", base + ["--no-cache", "-j", "1"],
-                  ok_codes=(0, 1)),
-             Tool("default", "paramlint check (default workers, --no-cache)", base + ["--no-cache"],
-                  ok_codes=(0, 1)),
-             Tool("fresh", "paramlint check (fresh --cache-dir)", base + ["--cache-dir", str(fresh)],
-                  ok_codes=(0, 1), prepare=lambda: shutil.rmtree(fresh, ignore_errors=True))]
-    tools += warm_tool(base, flags, scratch / "warm")
-    tools.append(Tool("floor", "python -c 'import click'", [py, "-c", "import click"]))
-    for tool in tools:
-        tool.cwd = tool.cwd or scratch
-    return tools
 
 
 def measure(plan_items, timer: Timer, runs: int, log) -> list[Result]:
