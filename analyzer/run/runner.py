@@ -107,7 +107,7 @@ def _registry(cache):
 
     if cache is None:
         return discover(), None, None
-    from .cache import code_fingerprint
+    from .fingerprint import code_fingerprint
     from paramlint.lint.plugins import registry_from_dict, registry_identity, registry_to_dict
 
     identity, packages = registry_identity()
@@ -178,7 +178,7 @@ def analyze_paths(paths, *, config_file, select, ignore, extend_select, no_cache
     files = _collect(list(paths) or _default_paths(config, cwd), config)
     cache = None
     if store is not None:
-        from .cache import config_fingerprint
+        from .fingerprint import config_fingerprint
 
         fingerprint = config_fingerprint(sorted(selected), options, {"sources": registry.sources},
                                          code=code)
