@@ -44,7 +44,8 @@ def _known_error(exc: BaseException) -> bool:
     """
     if isinstance(exc, Abort):
         return True
-    for module, name in (("paramlint.lint.config", "ConfigError"), ("paramlint.lint.baseline", "BaselineError")):
+    for module, name in (("paramlint.lint.config_errors", "ConfigError"),
+                         ("paramlint.lint.baseline", "BaselineError")):
         cls = getattr(sys.modules.get(module), name, None)
         if cls is not None and isinstance(exc, cls):
             return True
