@@ -14,7 +14,8 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from .config import Config, glob_matches
+from .config import Config
+from .config_paths import glob_matches
 from .results import FileReport
 from .rule import Finding
 

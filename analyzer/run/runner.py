@@ -34,7 +34,7 @@ class Run:
 
 
 def _collect(paths: list[str], config) -> list[str]:
-    from paramlint.lint.config import excluded
+    from paramlint.lint.config_paths import excluded
     from .files import collect
 
     return collect(paths, lambda path: excluded(path, config))
@@ -107,7 +107,7 @@ def _registry(cache):
 
     if cache is None:
         return discover(), None, None
-    from .cache import code_fingerprint
+    from .fingerprint import code_fingerprint
     from paramlint.lint.plugins import registry_from_dict, registry_identity, registry_to_dict
 
     identity, packages = registry_identity()
@@ -142,7 +142,8 @@ def analyze_paths(paths, *, config_file, select, ignore, extend_select, no_cache
     its path in the repository). ``documents=False``: the caller prints
     findings only, so a cached report's layers need not be read (its
     document is then just path, format, name and error)."""
-    from paramlint.lint.config import enabled, load_config, options_for, validate
+    from paramlint.lint.config import load_config
+    from paramlint.lint.config_rules import enabled, options_for, validate
     from paramlint.lint.engine import Settings
     from .pool import analyze
     from paramlint.lint.suppress import apply_ignores, apply_noqa, read_lines
@@ -178,7 +179,7 @@ def analyze_paths(paths, *, config_file, select, ignore, extend_select, no_cache
     files = _collect(list(paths) or _default_paths(config, cwd), config)
     cache = None
     if store is not None:
-        from .cache import config_fingerprint
+        from .fingerprint import config_fingerprint
 
         fingerprint = config_fingerprint(sorted(selected), options, {"sources": registry.sources},
                                          code=code)

@@ -82,6 +82,6 @@ def all_rules() -> list[Rule]:
 
 
 def rules_meta() -> list[dict[str, Any]]:
-    from paramlint.cli.app import rule_metadata
+    from paramlint.cli.commands import rule_metadata
 
     return rule_metadata(all_rules())

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from paramlint import formats
 from paramlint.ir import escape
-from paramlint.cli.app import rule_metadata
+from paramlint.cli.commands import rule_metadata
 from paramlint.lint.engine import Settings
 from paramlint.run.pool import analyze
 from paramlint.lint.plugins import discover

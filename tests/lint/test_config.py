@@ -2,8 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from paramlint.lint.config import (Config, ConfigError, enabled, excluded, find_config, load_config,
-                             options_for, validate)
+from paramlint.lint.config import Config, find_config, load_config
+from paramlint.lint.config_errors import ConfigError
+from paramlint.lint.config_paths import excluded
+from paramlint.lint.config_rules import enabled, options_for, validate
 from report_helpers import all_rules, rule
 
 RULES = all_rules()

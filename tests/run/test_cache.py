@@ -5,7 +5,8 @@ import sqlite3
 from pathlib import Path
 
 from paramlint.run import cache as cache_mod
-from paramlint.run.cache import Cache, config_fingerprint, default_cache_dir
+from paramlint.run.cache import Cache, default_cache_dir
+from paramlint.run.fingerprint import config_fingerprint
 from paramlint.lint.results import FileReport
 from report_helpers import finding, layer, report
 

@@ -241,7 +241,8 @@ def test_an_onnx_conv_whose_output_size_is_not_positive_is_refused(tmp_path, spa
 
 
 def test_a_memory_error_is_never_cached(tmp_path, monkeypatch):
-    from paramlint.run.cache import Cache, config_fingerprint
+    from paramlint.run.cache import Cache
+    from paramlint.run.fingerprint import config_fingerprint
     from paramlint.lint.engine import Settings
     from paramlint.run.pool import analyze
     from paramlint.loaders.onnx import loader as onnx_loader

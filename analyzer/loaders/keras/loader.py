@@ -8,6 +8,8 @@ models in place. A layer called on several inputs gives one IR layer per
 call, all reading the same weights: a tie, counted once. Shapes keep the
 batch dimension (``batch``) and Keras's channels_last layout, as
 ``model.summary()`` prints them. Choices and departures: docs/keras.md.
+The JSON's pieces (specs, shapes, references, inbound nodes) are read by
+serialized.py; this module builds the graph from them.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from typing import Any
 from paramlint.ir.model import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
 from .claim import MODEL_CLASSES
 from .layers import CLASSES, Out, UnknownDim
+from .serialized import BATCH, _batch, _batchless, _dtype, _node, _refs, _spec
 from .shaping import activation_name, activation_op
 from .source import Locator, read_config
 
-BATCH = "batch"
 MAX_LAYERS = 100_000
 MAX_DEPTH = 50
 
@@ -34,21 +36,6 @@ def load(path: str) -> Model:
         return builder.build(data)
     except RecursionError:
         raise LoadError("models nested too deeply to read", Location(path)) from None
-
-
-def _spec(data: Any) -> tuple[str, dict]:
-    """(class_name, config) of a serialized object, or a ValueError."""
-    if not isinstance(data, dict) or not isinstance(data.get("class_name"), str) \
-            or not isinstance(data.get("config"), dict):
-        raise ValueError("expected an object with 'class_name' and 'config'")
-    return data["class_name"], data["config"]
-
-
-def _batchless(shape: Any) -> tuple | None:
-    if not isinstance(shape, (list, tuple)) or not shape:
-        return None
-    dims = tuple(d if isinstance(d, int) and not isinstance(d, bool) and d >= 0 else None for d in shape[1:])
-    return dims
 
 
 class _Scope:
@@ -327,75 +314,3 @@ class _Builder:
     def diag(self, message: str, layer: str) -> None:
         self.diagnostics.append(Diagnostic("unknown-layer", message, layer=layer,
                                            location=self.locate(layer.split("/")[-1].split("#")[0])))
-
-
-def _batch(shape: Any) -> tuple | None:
-    inner = _batchless(shape)
-    return None if inner is None else (BATCH, *inner)
-
-
-def _dtype(cfg: dict) -> str:
-    dtype = cfg.get("dtype")
-    if isinstance(dtype, dict):  # Keras 3: a DTypePolicy
-        dtype = (dtype.get("config") or {}).get("name")
-    if isinstance(dtype, str):
-        return dtype.split("_")[-1] if dtype.startswith("mixed_") else dtype
-    return "float32"
-
-
-def _ref(value: Any) -> tuple[str, int, int] | None:
-    """``[layer, node, tensor, ...]`` as a key, or None when it is not one."""
-    if (isinstance(value, list) and len(value) >= 3 and isinstance(value[0], str)
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in value[1:3])):
-        return value[0], value[1], value[2]
-    return None
-
-
-def _refs(value: Any) -> list[tuple[str, int, int]]:
-    """``input_layers``/``output_layers``: one ``[name, node, tensor]`` or a list of them."""
-    if value is None:
-        return []
-    if _ref(value) is not None:
-        return [_ref(value)]
-    if not isinstance(value, list):
-        raise ValueError(f"expected [layer, node, tensor] references, got {str(value)[:60]}")
-    refs = [_ref(item) for item in value]
-    if any(r is None for r in refs):
-        raise ValueError(f"expected [layer, node, tensor] references, got {str(value)[:60]}")
-    return refs  # type: ignore[return-value]
-
-
-def _node(node: Any) -> tuple[list[tuple[tuple[str, int, int], Any]], dict]:
-    """The tensors one call reads, in order, each with the shape Keras recorded (Keras 3 only)."""
-    found: list[tuple[tuple[str, int, int], Any]] = []
-    if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
-        _tensors(node.get("args"), found)
-        _tensors(node.get("kwargs"), found)
-        kwargs = node.get("kwargs")
-        return found, kwargs if isinstance(kwargs, dict) else {}
-    if not isinstance(node, list):
-        raise ValueError(f"an inbound node must be a list or an object, got {str(node)[:60]}")
-    for item in node:  # Keras 2: [[name, node, tensor, kwargs], ...]
-        ref = _ref(item)
-        if ref is None:
-            raise ValueError(f"an inbound tensor must be [layer, node, tensor, kwargs], got {str(item)[:60]}")
-        found.append((ref, None))
-    return found, {}
-
-
-def _tensors(value: Any, found: list, depth: int = 0) -> None:
-    if depth > 20:
-        return
-    if isinstance(value, dict):
-        if value.get("class_name") == "__keras_tensor__":
-            cfg = value.get("config") or {}
-            ref = _ref(cfg.get("keras_history")) if isinstance(cfg, dict) else None
-            if ref is None:
-                raise ValueError("a tensor's keras_history must be [layer, node, tensor]")
-            found.append((ref, cfg.get("shape")))
-            return
-        for v in value.values():
-            _tensors(v, found, depth + 1)
-    elif isinstance(value, list):
-        for v in value:
-            _tensors(v, found, depth + 1)
