@@ -100,13 +100,13 @@ def test_a_repeat_past_the_layer_budget_is_refused(tmp_path):
 def test_structure_bytes_past_the_budget_are_refused(tmp_path, monkeypatch):
     """A huge doc_string (the audit's 1 GB one took 5.2 GB): refused from its
     size before anything is copied. Shown with the limit lowered to 1 MiB."""
-    from paramlint.loaders.onnx import wire as onnx_wire
+    from paramlint.loaders.onnx import slim as onnx_slim
 
     model = shared_weight_matmuls(2, 8)
     model.doc_string = "x" * (2 << 20)
     path = tmp_path / "doc.onnx"
     path.write_bytes(model.SerializeToString())
-    monkeypatch.setattr(onnx_wire, "MAX_STRUCTURE_BYTES", 1 << 20)
+    monkeypatch.setattr(onnx_slim, "MAX_STRUCTURE_BYTES", 1 << 20)
     doc, findings = run(path)
     assert [f.code for f in findings] == ["PRM001"]
     assert "over paramlint's limit of 1 MiB" in doc["error"]

@@ -24,7 +24,7 @@ from typing import Any
 from . import lean as onnx_lean
 from .graph import graph_attrs
 from .shapes import Shape, TypeShapes, declared_dim_params, graph_shapes
-from .wire import GRAPH_TYPE_BYTES
+from .slim import GRAPH_TYPE_BYTES
 
 __all__ = ["start", "finish", "shapes_job", "INFER_SECONDS", "INFER_SECONDS_PER_NODE"]
 

@@ -15,52 +15,22 @@ import os
 from typing import Any
 
 from paramlint.ir.model import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
+from paramlint.support.gc_pause import cyclic_gc_paused
+
 from . import ops
 from .constants import Constants
-from .derived import QUANT_OPS, Derived
-from .graph import (MAX_ELEMENTS, Flat, FlatNode, GraphError, flatten,
-                    inline_functions, set_shapes)
+from .derived import Derived
+from .graph import Flat, FlatNode, GraphError, flatten, set_shapes
+from .inline import inline_functions
 from .infer import finish, start
-from .modules import model_name, module_path, node_scope
-from .shapes import elements, text
-from paramlint.support.gc_pause import cyclic_gc_paused
+from .make import LayerMaker, plain_attributes
+from .modules import model_name, node_scope
+from .shapes import text
+from .weights import BUFFER_SUFFIX, WeightRoles
 
 __all__ = ["load", "KEEP_BYTES", "BUFFER_SUFFIX"]
 
 KEEP_BYTES = 4096
-#: A root read both as a trainable weight and as a buffer (an exporter that
-#: merged a zero bias with a zero running mean) is split in two Weights; the
-#: buffer half is named ``<root><BUFFER_SUFFIX>``.
-BUFFER_SUFFIX = "::buffer"
-
-ROLE_NAMES: dict[str, dict[int, str]] = {
-    "Conv": {1: "kernel", 2: "bias"},
-    "ConvTranspose": {1: "kernel", 2: "bias"},
-    "Gemm": {0: "kernel", 1: "kernel", 2: "bias"},
-    "MatMul": {0: "kernel", 1: "kernel"},
-    "BatchNormalization": {1: "scale", 2: "shift", 3: "running_mean", 4: "running_var"},
-    "LayerNormalization": {1: "scale", 2: "shift"},
-    "InstanceNormalization": {1: "scale", 2: "shift"},
-    "GroupNormalization": {1: "scale", 2: "shift"},
-    "LSTM": {1: "W", 2: "R", 3: "B", 7: "P"},
-    "GRU": {1: "W", 2: "R", 3: "B"},
-    "RNN": {1: "W", 2: "R", 3: "B"},
-    "Gather": {0: "table"},
-    "PRelu": {1: "slope"},
-    "QLinearConv": {3: "kernel", 4: "kernel_scale", 5: "kernel_zero_point", 8: "bias"},
-    "ConvInteger": {1: "kernel", 3: "kernel_zero_point"},
-}
-
-
-#: Every op type make_layer reads attributes or weights of; the others
-#: (activations, arithmetic...) skip its chain of tests.
-_SHAPED_OPS = frozenset({
-    "Conv", "ConvTranspose", "ConvInteger", "QLinearConv",
-    "MatMul", "Gemm", "QGemm", "MatMulInteger", "QLinearMatMul", "FusedMatMul",
-    "Gather", "LSTM", "GRU", "RNN", "DynamicQuantizeLSTM", *ops.POOLS, "GlobalAveragePool", "GlobalMaxPool",
-    "BatchNormalization", "LayerNormalization", "InstanceNormalization", "GroupNormalization",
-    "Transpose", "Flatten", "Einsum", "Clip",
-})
 
 
 def _read(path: str) -> Any:
@@ -121,7 +91,11 @@ def _load(path: str) -> Model:
 # --------------------------------------------------------------------------
 
 
-class _Builder:
+class _Builder(WeightRoles, LayerMaker):
+    """One model's layers and weights, built from its flat graph. Weight roles
+    and roots are ``WeightRoles``' (weights.py), each node's layer is
+    ``LayerMaker``'s (make.py); this class holds the state they share."""
+
     def __init__(self, path: str, flat: Flat, shape_error: str | None) -> None:
         self.path = path
         self.flat = flat
@@ -142,7 +116,7 @@ class _Builder:
         the child infers them: each node's attribute values and scope."""
         for fn in self.flat.nodes:
             node = fn.node
-            fn.raw = _plain_attributes(node)
+            fn.raw = plain_attributes(node)
             fn.scope = node_scope(node, fn.node_name)
 
     # ---- helpers
@@ -174,394 +148,6 @@ class _Builder:
 
     # ---- input classification
 
-    def classify(self, fn: FlatNode) -> tuple[list[str], list[tuple[str, int, bool]]]:
-        """(data inputs, weight reads as (tensor, position, trainable role))."""
-        op = fn.op_type
-        consts = self.consts
-        constant = consts.constant
-        if consts.constant_node(fn):
-            data = [x for k, x in enumerate(fn.inputs) if x and ops.role(op, k) != ops.AUX]
-            return data, []
-        inputs = fn.inputs
-        if constant.isdisjoint(inputs):  # the usual node: data only
-            return [x for x in inputs if x], []
-        data: list[str] = []
-        reads: list[tuple[str, int, bool]] = []
-        dynamic: dict[int, str] = {}
-        if self.derived.dequantises_table(fn):
-            dynamic[1] = dynamic[2] = ops.BUFFER
-        for p, (s, z) in ops.QUANT_OPERANDS.get(op, {}).items():
-            if p < len(fn.inputs) and consts.is_constant(fn.inputs[p]):
-                dynamic[s] = dynamic[z] = ops.BUFFER
-            else:
-                dynamic.setdefault(s, ops.AUX)
-                dynamic.setdefault(z, ops.AUX)
-        for k, x in enumerate(inputs):
-            if not x:
-                continue
-            if x not in constant:
-                data.append(x)
-                continue
-            role = dynamic.get(k) or ops.role(op, k)
-            promoted = op in ops.MATMUL_LIKE and role == ops.DATA
-            if promoted:
-                role = ops.WEIGHT
-            if role == ops.AUX:
-                continue
-            kind = None
-            if role == ops.DATA or promoted:
-                kind = self.derived.kind(fn, k, x, promoted)
-                if kind == "quant":
-                    role = ops.BUFFER
-            if role == ops.DATA:
-                n = self.consts.tensor_elements(x)
-                if n is None or n > 1:
-                    # a scalar broadcast by Expand/Reshape is still a literal
-                    sizes = [elements(self.consts.root_shape(r)) for r in self.consts.roots(x)]
-                    if sizes and all(s == 1 for s in sizes):
-                        n = 1
-                if n is not None and n <= 1:
-                    continue  # a literal (epsilon, GELU's 0.5), not a parameter
-            reads.append((x, k, role != ops.BUFFER and kind is None))
-        return data, reads
-
-    # ---- weights
-
-    def add_root(self, root: str, trainable: bool, layer: str, fn: FlatNode) -> str | None:
-        """Register a root read by a layer; returns the Weight name to list."""
-        if self.consts.is_string(root):
-            return None
-        shape = self.consts.root_shape(root)
-        if shape is None:
-            self.diag(f"layer '{layer}' ({fn.op_type}) reads weight '{root}' whose shape "
-                      f"cannot be determined; it is not counted", layer, fn)
-            return None
-        n = elements(shape)
-        self.check_dims(root, shape, fn, n)
-        if n == 0:
-            return None
-        name = root
-        if trainable:
-            self.trainable_uses[root] = True
-        else:
-            self.buffer_uses[root] = True
-        if root not in self.weights:
-            self.weights[root] = Weight(root, shape, trainable, self.consts.root_uniform(root),
-                                        ops.DTYPES.get(self.consts.dtype(root)))
-        return name
-
-    def check_dims(self, root: str, shape: tuple, fn: FlatNode | None, n: int | None = None) -> None:
-        """``n``: ``elements(shape)``, when the caller has it."""
-        if shape and min(shape) < 0:
-            raise LoadError(f"weight '{root}' has a negative dimension {list(shape)}",
-                            self.location(fn) if fn else Location(self.path))
-        if ((n if n is not None else elements(shape)) or 0) > MAX_ELEMENTS:
-            raise LoadError(f"weight '{root}' has an implausible shape {list(shape)} "
-                            f"(more than 10^15 elements)",
-                            self.location(fn) if fn else Location(self.path))
-
-    # ---- the layers
-
-    def build(self) -> list[Layer]:
-        nodes = self.flat.nodes
-        absorbed, bias_of = self.find_bias_adds(nodes)
-        layers: list[Layer] = []
-        uses: list[tuple[Layer, list[tuple[str, bool, str]]]] = []
-        for fn in nodes:
-            if id(fn) in absorbed:
-                continue
-            data, reads = self.classify(fn)
-            extra_outputs = None
-            if id(fn) in bias_of:
-                add = bias_of[id(fn)]
-                b = next(x for x in add.inputs if x and self.consts.is_constant(x))
-                reads.append((b, 2, True))
-                extra_outputs = list(add.outputs)
-            layer = self.make_layer(fn, data, reads, extra_outputs)
-            layers.append(layer)
-            self.pairs.append((layer, fn))
-            root_uses: list[tuple[str, bool, str]] = []
-            uses.append((layer, root_uses))
-            for tensor, pos, trainable_role in reads:
-                role_name = ROLE_NAMES.get(fn.op_type, {}).get(pos, "operand")
-                if extra_outputs is not None and pos == 2 and fn.op_type == "MatMul":
-                    role_name = "bias"
-                quantised = (fn.op_type in QUANT_OPS or self.derived.through_dequant(tensor)
-                             or self.derived.feeds_dequant(fn))
-                for root, chain_trainable in self.consts.roots(tensor).items():
-                    if not quantised and self.derived.integer(root):
-                        continue  # shape/index computation, a mask: never a parameter
-                    if not quantised and root != tensor and len(self.consts.roots(tensor)) > 1 \
-                            and elements(self.consts.root_shape(root)) == 1:
-                        continue  # a scalar fill mixed into a table (Where, Pad): a literal
-                    name = self.add_root(root, trainable_role and chain_trainable, layer.name, fn)
-                    if name is not None:
-                        root_uses.append((name, trainable_role and chain_trainable, role_name))
-        self.assign_weights(uses)
-        readers: dict[str, int] = {}
-        for layer in layers:
-            for w in layer.weights:
-                readers[w] = readers.get(w, 0) + 1
-        shared = {w for w, k in readers.items() if k > 1}
-        for layer, fn in self.pairs:
-            layer.module = module_path(fn.node, fn.node_name, layer.weights, shared, fn.scope)
-        self.unused_weights()
-        self.detect_channels_last(layers)
-        return layers
-
-    def assign_weights(self, uses: list[tuple[Layer, list[tuple[str, bool, str]]]]) -> None:
-        # A list, in file order: a set's order would follow the hash seed and
-        # so would the aliases' order in model.weights and in the report.
-        split = [r for r in self.weights if r in self.trainable_uses and r in self.buffer_uses]
-        for root in split:
-            w = self.weights[root]
-            w.trainable = True
-            alias = root + BUFFER_SUFFIX
-            self.weights[alias] = Weight(alias, w.shape, False, w.uniform, w.dtype)
-        for root, w in list(self.weights.items()):
-            if root not in split and not root.endswith(BUFFER_SUFFIX):
-                w.trainable = root in self.trainable_uses
-        for layer, root_uses in uses:
-            names: dict[str, None] = {}
-            roles: dict[str, list[str]] = {}
-            for root, trainable, role_name in root_uses:
-                name = root + BUFFER_SUFFIX if (root in split and not trainable) else root
-                names[name] = None
-                roles.setdefault(name, [])
-                if role_name not in roles[name]:
-                    roles[name].append(role_name)
-            layer.weights = list(names)
-            if roles:
-                layer.attrs["weight_roles"] = roles
-
-    def unused_weights(self) -> None:
-        """Initializers and multi-element Constants that nothing reads."""
-        used: set[str] = set()
-        for fn in self.flat.nodes:
-            used.update(x for x in fn.inputs if x)
-        used |= self.flat.graph_outputs
-        candidates = list(self.flat.initializers)
-        candidates += [o for fn in self.flat.nodes if fn.op_type == "Constant"
-                       for o in fn.outputs if o]
-        for root in candidates:
-            if root in self.weights or root in used or self.consts.is_string(root):
-                continue
-            shape = self.consts.root_shape(root)
-            if shape is None:
-                continue
-            self.check_dims(root, shape, None)
-            n = elements(shape)
-            if not n or (root not in self.flat.initializers and n <= 1):
-                continue
-            if self.derived.integer(root):
-                continue  # an unread shape/axes/index list or mask: not a weight
-            self.weights[root] = Weight(root, shape, True, self.consts.root_uniform(root),
-                                        ops.DTYPES.get(self.consts.dtype(root)))
-
-    def find_bias_adds(self, nodes: list[FlatNode]) -> tuple[set[int], dict[int, FlatNode]]:
-        """MatMul(x, W) + Add(_, b) with b constant: one dense layer."""
-        absorbed: set[int] = set()
-        bias_of: dict[int, FlatNode] = {}
-        for fn in nodes:
-            if fn.op_type != "MatMul" or fn.domain not in ops.DEFAULT_DOMAINS:
-                continue
-            if self.consts.constant_node(fn) or len(fn.inputs) != 2:
-                continue
-            const = [x for x in fn.inputs if self.consts.is_constant(x)]
-            if len(const) != 1:
-                continue
-            out = fn.outputs[0]
-            users = self.consts.consumers.get(out, [])
-            if len(users) != 1 or out in self.flat.graph_outputs:
-                continue
-            add, _ = users[0]
-            if add.op_type != "Add" or add.domain not in ops.DEFAULT_DOMAINS or len(add.inputs) != 2:
-                continue
-            if add.owner != fn.owner:
-                continue
-            other = add.inputs[1] if add.inputs[0] == out else add.inputs[0]
-            if other == out or not self.consts.is_constant(other):
-                continue
-            n = self.consts.tensor_elements(other)
-            w_shape = self.const_shape(const[0])
-            units = w_shape[-1] if w_shape and fn.inputs[1] == const[0] else None
-            if n is None or not (n > 1 or (units is not None and n == units)):
-                continue
-            absorbed.add(id(add))
-            bias_of[id(fn)] = add
-        return absorbed, bias_of
-
-    def make_layer(self, fn: FlatNode, data: list[str], reads: list[tuple[str, int, bool]],
-                   extra_outputs: list[str] | None) -> Layer:
-        op_type = fn.op_type
-        attrs: dict[str, Any] = {"node_index": fn.node_index}
-        raw = fn.raw if fn.raw is not None else _plain_attributes(fn.node)
-        if raw:
-            attrs["onnx"] = raw
-        if reads:
-            positions = {pos for _, pos, _ in reads}
-            weight_at = {pos: t for t, pos, _ in reads}
-        else:
-            positions = set()
-            weight_at = {}
-        outputs = list(extra_outputs) if extra_outputs is not None else list(fn.outputs)
-        shapes = self.shapes
-        in_shape = shapes.get(data[0]) if data and data[0] else None
-        out_shape = shapes.get(outputs[0]) if outputs and outputs[0] else None
-        rank = None
-        dense = embedding = False
-
-        if op_type not in _SHAPED_OPS:
-            pass  # nothing below applies (most nodes: activations, arithmetic)
-        elif op_type in ("Conv", "ConvTranspose", "ConvInteger", "QLinearConv"):
-            wpos = 3 if op_type == "QLinearConv" else 1
-            bpos = 8 if op_type == "QLinearConv" else 2
-            kernel = raw.get("kernel_shape")
-            w_shape = self.const_shape(fn.inputs[wpos]) if len(fn.inputs) > wpos and fn.inputs[wpos] else None
-            if kernel is None and w_shape is not None and len(w_shape) > 2:
-                kernel = list(w_shape[2:])
-            if kernel is not None:
-                rank = len(kernel)
-                attrs["kernel"] = tuple(map(int, kernel))
-            elif in_shape is not None and len(in_shape) > 2:
-                rank = len(in_shape) - 2
-            attrs["groups"] = int(raw.get("group", 1))
-            attrs["bias"] = bpos in positions
-            for key, name in (("strides", "strides"), ("pads", "pads"), ("dilations", "dilations")):
-                if key in raw:
-                    attrs[name] = tuple(raw[key])
-            if w_shape is not None and len(w_shape) >= 2:
-                out_ch = w_shape[0] if op_type != "ConvTranspose" else w_shape[1] * attrs["groups"]
-                attrs["filters"] = int(out_ch)
-        elif op_type in ("MatMul", "Gemm", "QGemm", "MatMulInteger", "QLinearMatMul", "FusedMatMul"):
-            dense = bool(reads) or op_type in ("Gemm", "QGemm")
-            wpos = next((p for p in (1, 3, 0) if p in weight_at and p != 2), None)
-            units = None
-            if out_shape is not None and out_shape and isinstance(out_shape[-1], int):
-                units = out_shape[-1]
-            elif wpos is not None:
-                w_shape = self.const_shape(weight_at[wpos])
-                if w_shape and len(w_shape) >= 2:
-                    if op_type == "Gemm":
-                        units = w_shape[0] if raw.get("transB", 0) else w_shape[1]
-                    elif wpos == 0:
-                        units = w_shape[-2]
-                    else:
-                        units = w_shape[-1]
-            features = self.contracted(fn, op_type, raw)
-            if features is not None:
-                attrs["in_features"] = features
-            if dense:
-                attrs["units"] = units
-                attrs["bias"] = (2 in positions) if op_type != "QGemm" else (6 in positions)
-                if op_type == "Gemm" and raw.get("transB"):
-                    attrs["transposed_weight"] = True
-        elif op_type == "Gather" and 0 in positions:
-            embedding = True
-            t_shape = self.const_shape(weight_at[0])
-            if t_shape:
-                attrs["vocab"] = t_shape[0]
-                if len(t_shape) > 1:
-                    attrs["units"] = t_shape[-1]
-        elif op_type in ("LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"):
-            attrs["units"] = raw.get("hidden_size")
-            attrs["direction"] = raw.get("direction", "forward")
-            attrs["bias"] = 3 in positions
-            x_shape = self.shape(fn.inputs[0]) if fn.inputs else None
-            layout = raw.get("layout", 0)
-            if x_shape is not None and len(x_shape) == 3:
-                t = x_shape[1] if layout else x_shape[0]
-                if isinstance(t, int):
-                    attrs["sequence_length"] = t
-        elif op_type in ops.POOLS or op_type in ("GlobalAveragePool", "GlobalMaxPool"):
-            if "kernel_shape" in raw:
-                rank = len(raw["kernel_shape"])
-                attrs["kernel"] = tuple(raw["kernel_shape"])
-            elif in_shape is not None and len(in_shape) > 2:
-                rank = len(in_shape) - 2
-        elif op_type in ("BatchNormalization", "LayerNormalization", "InstanceNormalization",
-                         "GroupNormalization"):
-            attrs["bias"] = 2 in positions
-            if "num_groups" in raw:
-                attrs["groups"] = raw["num_groups"]
-        elif op_type == "Clip":
-            attrs["bounds"] = self.clip_bounds(fn, raw)
-        elif op_type == "Transpose":
-            perm = raw.get("perm")
-            if perm is not None:
-                attrs["perm"] = tuple(perm)
-        elif op_type in ("Flatten",):
-            attrs["axis"] = raw.get("axis", 1)
-        elif op_type == "Einsum":
-            attrs["operand_shapes"] = [self.const_shape(x) if x else None for x in fn.inputs]
-        key = (op_type, fn.domain, rank, dense, embedding)
-        names = self._op_names.get(key)
-        if names is None:
-            names = self._op_names[key] = (
-                ops.normalise(op_type, fn.domain, rank=rank, dense=dense, embedding=embedding),
-                ops.qualified(op_type, fn.domain))
-        return Layer(fn.base_name, names[0], names[1], data, outputs, in_shape, out_shape, [],
-                     attrs, Location.of_node(self.path, fn.node_index, fn.node_name))
-
-    def contracted(self, fn: FlatNode, op_type: str, raw: dict) -> int | None:
-        """K, the dimension a matrix product contracts (for its MACs)."""
-        b_pos = 3 if op_type in ("QLinearMatMul", "QGemm") else 1
-        ins = fn.inputs
-        shapes = self.shapes
-        # the inferred shape first: const_shape walks a constant's roots
-        a = shapes.get(ins[0]) if ins and ins[0] else None
-        gemm = op_type in ("Gemm", "QGemm") or raw.get("transA") or raw.get("transB")
-        if gemm:
-            k = (a[0] if raw.get("transA") else a[-1]) if a and len(a) == 2 else None
-        else:
-            k = a[-1] if a else None
-        if isinstance(k, int):
-            return k
-        b = self.const_shape(ins[b_pos]) if len(ins) > b_pos and ins[b_pos] else None
-        if gemm:
-            k = (b[-1] if raw.get("transB") else b[0]) if b and len(b) == 2 else None
-        else:
-            k = b[-2] if b and len(b) >= 2 else None
-        return k if isinstance(k, int) else None
-
-    def clip_bounds(self, fn: FlatNode, raw: dict[str, Any]) -> tuple[float | None, float | None]:
-        """A Clip's (min, max): attributes before opset 11, constant scalar
-        inputs since; None for an absent or non-constant bound. Rules need
-        them to tell a ReLU6 (min 0) from a clamp (paramlint.analysis.ops)."""
-        out: list[float | None] = []
-        for pos, key in ((1, "min"), (2, "max")):
-            value = raw.get(key)
-            name = fn.inputs[pos] if len(fn.inputs) > pos else ""
-            if name and self.consts.is_constant(name):
-                arr = self.consts.values(name)
-                value = float(arr.reshape(-1)[0]) if arr is not None and arr.size == 1 else None
-            out.append(float(value) if isinstance(value, (int, float)) else None)
-        return out[0], out[1]
-
-    def detect_channels_last(self, layers: list[Layer]) -> None:
-        """tf2onnx's NHWC: Transpose perm [0,2,...,n-1,1] of a conv's output."""
-        if not any(layer.op == "transpose" for layer in layers):
-            return
-        producers = {o: layer for layer in layers for o in layer.outputs}
-        passthrough = {"relu", "leaky_relu", "sigmoid", "tanh", "clip", "batchnorm", "identity",
-                       "dropout", "add", "mul", "maxpool2d", "avgpool2d", "maxpool1d", "avgpool1d",
-                       "maxpool3d", "avgpool3d", "elu", "selu", "hardswish", "hardsigmoid",
-                       "cast", "max", "min"}
-        for layer in layers:
-            perm = layer.attrs.get("perm")
-            if layer.op != "transpose" or not perm or len(perm) < 3:
-                continue
-            n = len(perm)
-            if tuple(perm) != (0, *range(2, n), 1):
-                continue
-            src = producers.get(layer.inputs[0]) if layer.inputs else None
-            seen = 0
-            while src is not None and src.op in passthrough and seen < 64:
-                src = producers.get(src.inputs[0]) if src.inputs else None
-                seen += 1
-            if src is not None and src.op.startswith("conv"):
-                layer.attrs["channels_last"] = True
-
     def unknown_ops(self) -> None:
         """Diagnostics for ops onnx has no schema for (their parameters are a guess)."""
         from .lean import cpp
@@ -592,22 +178,6 @@ class _Builder:
             # An unknown output shape alone is not a finding (issue 9): it
             # matters only where it leaves a figure out, and counting (a
             # conv's sharing figures) and MACs say so at that layer.
-
-
-def _plain_attributes(node: Any) -> dict[str, Any]:
-    """A node's attributes as plain values (tensors and graphs omitted; a
-    later attribute of the same name wins)."""
-    raw: dict[str, Any] = {}
-    attributes = node.attribute
-    if attributes:
-        attr_value = ops.attr_value
-        for a in attributes:
-            value = attr_value(a)
-            if value is not None:
-                raw[a.name] = value
-            else:
-                raw.pop(a.name, None)
-    return raw
 
 
 def _unique_names(layers: list[Layer]) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .constants import tensor_values
+from .tensors import tensor_values
 from .lean import proto
 
 MAX_VALUES = 64

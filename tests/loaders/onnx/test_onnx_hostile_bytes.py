@@ -318,11 +318,12 @@ def test_unexpected_internal_error_becomes_load_error(tmp_path, monkeypatch):
     def broken(buf, keep_bytes):
         raise KeyError("surprise\nsecond line")
 
+    from paramlint.loaders.onnx import slim as onnx_slim
     from paramlint.support import isolate
 
     path = write(tmp_path, small_model().SerializeToString())
     with monkeypatch.context() as patch:
-        patch.setattr(onnx_wire, "_slim", broken)
+        patch.setattr(onnx_slim, "_slim", broken)
         isolate.reset()  # the file is walked in the child: fork one that has the patch
         try:
             message = load_error(path).message
