@@ -12,7 +12,9 @@ Three passes, each on what the previous ones left:
 3. structure: the remaining layers of each side, in graph order, aligned by
    a signature (op, params) as ``difflib`` aligns lines; an
    aligned block of equal length whose ops agree pairs up as changed
-   layers (a resized layer keeps its place in the graph).
+   layers (a resized layer keeps its place in the graph). The alignment is
+   ``align.opcodes``: difflib's where that is cheap, near-linear where
+   difflib would be quadratic (long chains of alike layers).
 
 Works on the JSON documents' layer rows (plain dicts), so a cached result
 diffs exactly as a fresh one.
@@ -20,10 +22,11 @@ diffs exactly as a fresh one.
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+
+from .align import opcodes
 
 Row = dict[str, Any]
 
@@ -78,9 +81,8 @@ def match_layers(old_rows: list[Row], new_rows: list[Row]) -> list[Pair]:
             matched_old.add(id(row))
 
     rest_old, rest_new = left(old_rows, matched_old), left(new_rows, pairs)
-    matcher = difflib.SequenceMatcher(None, [_signature(r) for r in rest_old],
-                                      [_signature(r) for r in rest_new], autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes([_signature(r) for r in rest_old],
+                                       [_signature(r) for r in rest_new]):
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1 and all(
                 rest_old[i].get("op") == rest_new[j].get("op")
                 for i, j in zip(range(i1, i2), range(j1, j2)))):
