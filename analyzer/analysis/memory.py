@@ -21,6 +21,7 @@ BITS = {
     "int64": 64, "uint64": 64, "bool": 8, "complex64": 64, "complex128": 128,
     "float8e4m3fn": 8, "float8e4m3fnuz": 8, "float8e5m2": 8, "float8e5m2fnuz": 8,
     "float8e8m0": 8, "int4": 4, "uint4": 4, "float4e2m1": 4, "int2": 2, "uint2": 2,
+    "int3": 3, "float6e2m3": 6, "float6e3m2": 6,
 }
 DEFAULT_DTYPE = "float32"
 

@@ -73,6 +73,12 @@ LOADERS: list[Loader] = [
            "paramlint.loaders.ultralytics.claim:stands_for"),
     Loader("onnx", "onnx", (".onnx",),
            "paramlint.loaders:any_file", "paramlint.loaders.onnx.loader:load"),
+    Loader("safetensors", "safetensors", (".safetensors", ".json"),
+           "paramlint.loaders.safetensors.claim:claims", "paramlint.loaders.safetensors.loader:load"),
+    Loader("gguf", "gguf", (".gguf",),
+           "paramlint.loaders.gguf.claim:claims", "paramlint.loaders.gguf.loader:load"),
+    Loader("hf-config", "hf-config", (".json",),
+           "paramlint.loaders.hf.claim:claims", "paramlint.loaders.hf.loader:load"),
     Loader("keras", "keras", (".json", ".keras"),
            "paramlint.loaders.keras.claim:claims", "paramlint.loaders.keras:load"),
 ]
