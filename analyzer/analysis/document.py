@@ -39,6 +39,8 @@ def build_document(model: Model, counts: Counts | None) -> dict[str, Any]:
         "merged_constants": [],
         "unused_weights": [],
     }
+    if model.facts:  # what the file states about the whole model (GGUF's metadata)
+        doc["facts"] = model.facts
     if model.failed:
         doc["error"] = model.error.message if model.error else "failed"
         return doc

@@ -42,6 +42,9 @@ def weight_bytes(model: Model, counts: Counts) -> dict[str, int]:
     for name, weight in model.weights.items():
         if name in unused:
             continue
+        if weight.nbytes is not None:  # the file's own figure (a block-quantized GGUF tensor)
+            stored += weight.nbytes * copies.get(name, 1)
+            continue
         n = weight.elements * copies.get(name, 1)
         stored += _bytes(n, BITS.get(weight.dtype or DEFAULT_DTYPE, 32))
     params = counts.totals.params

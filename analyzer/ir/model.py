@@ -41,6 +41,10 @@ class Weight:
     #: The stored element type ("float32", "float16", "int8", "int4"...),
     #: for weight bytes; None when the source does not say (YAML: float32).
     dtype: str | None = None
+    #: The bytes the file stores it in, when the file says so (GGUF's block
+    #: quantizations store 4.5 bits per weight, which no per-element type
+    #: gives); None: elements times the dtype's bits.
+    nbytes: int | None = None
 
     @property
     def elements(self) -> int:
@@ -124,6 +128,9 @@ class Model:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     error: LoadError | None = None
     shapes: dict[str, Shape | None] = field(default_factory=dict)
+    #: What the file states about the whole model that no layer holds
+    #: (GGUF: the architecture, context length, KV-cache figures), by key.
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:

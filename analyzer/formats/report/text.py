@@ -102,6 +102,24 @@ def compute_lines(totals: dict[str, Any]) -> list[str]:
     return out
 
 
+def fact_lines(facts: dict[str, Any]) -> list[str]:
+    """What a GGUF file's metadata says: its stored types with their bits per weight, its KV cache."""
+    out = []
+    for kind, entry in (facts.get("ggml_types") or {}).items():
+        out.append(f"  {escape.text(kind)}: {num(entry['elements'])} weights in {num(entry['bytes'])} bytes "
+                   f"({entry['bits_per_weight']:g} bits per weight), {entry['tensors']} tensors")
+    if facts.get("architecture"):
+        out.append(f"Architecture: {escape.text(facts['architecture'])}")
+    per_token = facts.get("kv_cache_bytes_per_token")
+    if per_token is not None:
+        at = facts.get("kv_cache_bytes_at_context")
+        tail = f", {human(at, 'B')} at its context of {num(facts['context_length'])}" if at is not None else ""
+        out.append(f"KV cache (f16): {num(per_token)} bytes per token{tail}")
+    elif facts.get("kv_cache_unknown"):
+        out.append(f"KV cache: unknown ({escape.text(facts['kv_cache_unknown'])})")
+    return out
+
+
 def render_model(report: FileReport, depth: int | None = None, show_all: bool = False) -> list[str]:
     doc = report.document
     title = f"{escape.name(doc.get('name'))}  ({escape.text(doc.get('path'))}, {doc.get('format')})"
@@ -147,6 +165,7 @@ def render_model(report: FileReport, depth: int | None = None, show_all: bool = 
             continue  # only a mixture of experts makes it differ
         out.append(f"{label + ':':<{label_width + 1}} {num(totals.get(key)):>15}")
     out.extend(compute_lines(totals))
+    out.extend(fact_lines(doc.get("facts") or {}))
     for tie in doc.get("ties", []):
         readers = ", ".join(escape.name(r) for r in tie["layers"])
         out.append(f"  tied: {escape.name(tie['name'])} ({num(tie['elements'])}) read by {readers}")

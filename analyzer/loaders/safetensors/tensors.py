@@ -16,10 +16,10 @@ Quantization parameters and persistent buffers are non-trainable.
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
 from paramlint.ir.model import Diagnostic, Layer, Location, Weight
+from paramlint.loaders.tensor_names import module_of, natural
 from .header import DTYPES, Tensor
 
 #: tensor roles that are buffers or quantization parameters, never trained
@@ -32,20 +32,6 @@ NON_TRAINABLE = frozenset({
 PACKED_TYPES = {2: "int2", 3: "int3", 4: "int4", 8: "int8"}
 
 NO_MACS = "a weights file says what is stored, not what it computes (a config.json beside it does)"
-
-_DIGITS = re.compile(r"(\d+)")
-
-
-def natural(name: str) -> tuple:
-    """Sort key that puts ``layers.2`` before ``layers.10``."""
-    return tuple(int(p) if p.isdigit() else p for p in _DIGITS.split(name))
-
-
-def module_of(name: str) -> tuple[str, str]:
-    """``(module, role)`` of a tensor name; a top-level tensor is its own module."""
-    module, dot, role = name.rpartition(".")
-    return (module, role) if dot and module else (name, name)
-
 
 def _packed_bits(group: dict[str, Tensor]) -> int | None:
     """Bits per packed weight of a GPTQ/AWQ module, from qzeros' and scales' widths."""
