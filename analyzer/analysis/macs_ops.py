@@ -272,4 +272,7 @@ def moe_macs(layer: Layer, model: Model) -> Result:
     if facts is None:
         return None, "its experts or widths are unknown"
     rows, width, experts, top_k, shared, per_expert = facts
-    return rows * (width * experts + (top_k + shared) * per_expert), None
+    # a shared expert of its own width (Qwen-MoE) and its gate: their own per-token MACs
+    shared_macs = layer.attrs.get("shared_macs")
+    extra = shared * per_expert if shared_macs is None else shared_macs
+    return rows * (width * experts + top_k * per_expert + extra), None

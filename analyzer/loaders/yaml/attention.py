@@ -12,7 +12,27 @@ MACs need for ``Q*K^T`` and ``A*V``.
 from __future__ import annotations
 
 from paramlint.ir.model import format_shape
-from .fields import REQUIRED, Ctx, Field, boolean, nonneg_int, one_of, pos_int
+from .fields import REQUIRED, Ctx, Field, boolean, did_you_mean, nonneg_int, one_of, pos_int
+from .source import MarkedMap
+
+#: the projections a ``bias`` mapping may name
+PROJECTIONS = ("q", "k", "v", "o")
+
+
+def _bias(ctx: Ctx, key: str, value):
+    """``true``/``false`` for every projection, or ``{q: true, k: false, v: true, o: true}``
+    (Whisper's key projection has no bias; a projection left out of the mapping has none)."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, MarkedMap) or not value:
+        raise ctx.bad(key, "true, false or a mapping of q, k, v, o to true or false", value)
+    for name, flag in value.items():
+        if name not in PROJECTIONS:
+            raise ctx.error(f"field '{key}': unknown projection {name!r}{did_you_mean(name, list(PROJECTIONS))} "
+                            "(one of q, k, v, o)", mark=value.key_marks.get(name))
+        if not isinstance(flag, bool):
+            raise ctx.bad(f"{key}.{name}", "true or false", flag, value.mark_of(name))
+    return {name: bool(value.get(name, False)) for name in PROJECTIONS}
 from .spatial import Result
 from .tokens import projection
 
@@ -20,7 +40,7 @@ FIELDS: dict[str, Field] = {
     "heads": Field(pos_int, REQUIRED),
     "kv_heads": Field(pos_int, None),       # None: heads (multi-head attention)
     "head_dim": Field(pos_int, None),       # None: D / heads
-    "bias": Field(boolean, True),
+    "bias": Field(_bias, True),
     "qkv_bias": Field(boolean, None),       # None: bias
     "out_bias": Field(boolean, None),       # None: bias
     "qkv": Field(one_of("separate", "fused"), "separate"),
@@ -56,17 +76,23 @@ def attention(ctx: Ctx) -> Result:
             raise ctx.error(f"the input width {width} (D of [T, D]) is not divisible by heads ({heads}); "
                             "give 'head_dim'", "heads")
         head_dim = width // heads
-    qkv_bias = v["bias"] if v["qkv_bias"] is None else v["qkv_bias"]
-    out_bias = v["bias"] if v["out_bias"] is None else v["out_bias"]
+    each = v["bias"] if isinstance(v["bias"], dict) else dict.fromkeys(PROJECTIONS, v["bias"])
+    if v["qkv_bias"] is not None:
+        each.update(q=v["qkv_bias"], k=v["qkv_bias"], v=v["qkv_bias"])
+    if v["out_bias"] is not None:
+        each["o"] = v["out_bias"]
+    qkv_bias, out_bias = each["q"], each["o"]
     q_units, kv_units = heads * head_dim, kv_heads * head_dim
     if v["qkv"] == "fused":
+        if not each["q"] == each["k"] == each["v"]:
+            raise ctx.error("'qkv: fused' stores one bias for q, k and v: give them the same bias", "bias")
         if cross:
             raise ctx.error("'qkv: fused' needs self-attention: a cross attention reads its keys "
                             "and values from another input", "qkv")
         weights = projection("qkv_", q_units + 2 * kv_units, width, qkv_bias)
     else:
-        weights = (projection("q_", q_units, width, qkv_bias) + projection("k_", kv_units, kv_width, qkv_bias)
-                   + projection("v_", kv_units, kv_width, qkv_bias))
+        weights = (projection("q_", q_units, width, each["q"]) + projection("k_", kv_units, kv_width, each["k"])
+                   + projection("v_", kv_units, kv_width, each["v"]))
     weights += _qk_norm(v["qk_norm"], v["qk_norm_scope"], head_dim, q_units, kv_units)
     if v["relative_bias"]:  # T5's buckets, Swin's (2W-1)^2 offsets: one bias per head each
         weights.append(("relative_bias", (v["relative_bias"], heads), True))

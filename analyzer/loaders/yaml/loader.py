@@ -16,7 +16,7 @@ from paramlint.ir.model import Layer, LoadError, Location, Model, TensorInfo, We
 from .fields import Ctx, check_fields, did_you_mean, is_int, show
 from .layers import BLOCK_FIELDS, COMMON_FIELDS
 from .share import borrowed
-from .source import Mark, MarkedMap, MarkedSeq, YamlError, load_marked, read_text
+from .source import Mark, MarkedMap, MarkedSeq, YamlError, from_plain, load_marked, read_text
 from .types import FORMAT2_ONLY, TYPE_NAMES, TYPES, VERSIONS
 
 #: The newest format version this loader reads (it reads every one in VERSIONS).
@@ -27,6 +27,8 @@ MAX_LAYERS = 100_000
 #: elements of an input above which a file is refused (as ONNX weights are)
 MAX_ELEMENTS = 10**15
 INPUT_REF = "@input"
+#: fields every format 2 layer may have besides COMMON_FIELDS
+FORMAT2_COMMON = ("trainable",)
 
 
 def load(path: str) -> Model:
@@ -40,6 +42,18 @@ def load(path: str) -> Model:
         raise LoadError(exc.message, where) from None
     except (RecursionError, MemoryError):
         raise LoadError("the file is too large or too deeply nested to load", Location(path)) from None
+
+
+def build(path: str, document: dict, line: int = 1, column: int = 1) -> Model:
+    """A format 2 document given as plain data (another loader's), as a Model.
+
+    Errors point at ``path:line:column``, the place in the source file the
+    document was read from. Raises only ``LoadError``.
+    """
+    try:
+        return _Builder(path).build(from_plain(document, Mark(line, column)))
+    except YamlError as exc:
+        raise LoadError(exc.message, Location(path, line, column)) from None
 
 
 @dataclass
@@ -307,8 +321,11 @@ class _Builder:
             raise ctx.error(f"needs at least {ltype.min_inputs} inputs, got {len(reads)}", "inputs")
         if ltype.max_inputs is not None and len(reads) > ltype.max_inputs:
             raise ctx.error(f"reads one input, got {len(reads)}", "inputs")
-        ctx.values = check_fields(ctx, ltype.fields, COMMON_FIELDS)
+        ctx.values = check_fields(ctx, ltype.fields, COMMON_FIELDS + FORMAT2_COMMON[: self.version - 1])
+        frozen = self._frozen(item, ctx)
         result = ltype.infer(ctx)
+        if frozen:  # trainable: false (a frozen table: Whisper's sinusoidal positions)
+            result.weights = [(role, shape, False) for role, shape, _ in result.weights]
         roles = [(role, tuple(shape)) for role, shape, _ in result.weights]
         attrs = {**ctx.values, **result.attrs}
         owner, lent = self._owner(item, ctx, scope, ltype.op, roles)
@@ -339,6 +356,16 @@ class _Builder:
         entry = _Entry("layer", full, result.output_shape, ltype.op, kind, list(weight_names), roles, owner_name)
         self.entries[full] = entry
         return entry
+
+    @staticmethod
+    def _frozen(item: MarkedMap, ctx: Ctx) -> bool:
+        """``trainable: false``: the layer's weights are stored, not trained."""
+        if "trainable" not in item:
+            return False
+        value = item["trainable"]
+        if not isinstance(value, bool):
+            raise ctx.bad("trainable", "true or false", value)
+        return not value
 
     def _owner(self, item: MarkedMap, ctx: Ctx, scope: _Scope, op: str,
                roles: list[tuple[str, tuple]]) -> tuple[_Entry | None, dict[str, str]]:
@@ -372,4 +399,4 @@ def _count(items: list) -> int:
     return total
 
 
-__all__ = ["load", "FORMAT_VERSION", "MAX_LAYERS"]
+__all__ = ["build", "load", "FORMAT_VERSION", "MAX_LAYERS"]

@@ -37,7 +37,9 @@ FIELDS: dict[str, Field] = {
     "experts": Field(pos_int, REQUIRED),
     "top_k": Field(pos_int, REQUIRED),
     "expert": Field(_experts_field, REQUIRED),
-    "shared_experts": Field(nonneg_int, 0),
+    "shared_experts": Field(nonneg_int, None),   # None: 1 with shared_expert, else 0
+    "shared_expert": Field(_experts_field, None),  # None: shared experts are copies of expert
+    "shared_expert_gate": Field(boolean, False),   # Qwen-MoE: a [1, D] sigmoid gate on the shared expert
     "router_bias": Field(boolean, False),
 }
 
@@ -59,13 +61,35 @@ def make_moe(types: Mapping[str, LayerType]) -> Callable[[Ctx], Result]:
         for role, wshape, trainable in expert:
             weights.append((f"experts.{role}", (v["experts"], *wshape), trainable))
             routed.append(f"experts.{role}")
-        if v["shared_experts"]:
-            weights += [(f"shared_experts.{role}", (v["shared_experts"], *wshape), trainable)
-                        for role, wshape, trainable in expert]
+        shared = v["shared_experts"]
+        if shared is None:
+            shared = 1 if v["shared_expert"] is not None else 0
+        own = None
+        if v["shared_expert"] is not None:  # a shared expert of its own width (Qwen1.5-MoE: 5632 vs 1408)
+            if not shared:
+                raise ctx.error("'shared_expert' describes the shared experts, and 'shared_experts' is 0",
+                                "shared_expert")
+            own_shape, own = _expert(ctx, types, v["shared_expert"], "shared_expert")
+            if own_shape != shape:
+                raise ctx.error(f"the shared expert's output {format_shape(own_shape)} differs from the "
+                                f"routed experts' {format_shape(shape)}", "shared_expert")
+        if shared:
+            weights += [(f"shared_experts.{role}", (shared, *wshape), trainable)
+                        for role, wshape, trainable in (own if own is not None else expert)]
+        if v["shared_expert_gate"]:
+            if not shared:
+                raise ctx.error("'shared_expert_gate' gates the shared experts, and there are none",
+                                "shared_expert_gate")
+            weights.append(("shared_expert_gate.kernel", (1, width), True))
         # One expert's MACs per token: every kernel [out, in] is out x in
         # products (expert layers are dense-like or weightless).
-        per_token = sum(prod(wshape) for role, wshape, _ in expert if role.endswith("kernel"))
-        attrs = {"experts": v["experts"], "top_k": v["top_k"], "shared_experts": v["shared_experts"],
+        per_token = _macs(expert)
+        shared_macs = None  # None: the shared experts are copies of the routed one
+        if own is not None or v["shared_expert_gate"]:
+            shared_macs = (shared * (_macs(own) if own is not None else per_token)
+                           + (width if v["shared_expert_gate"] else 0))
+        attrs = {"experts": v["experts"], "top_k": v["top_k"], "shared_experts": shared,
+                 "shared_macs": shared_macs,
                  "routed_roles": routed, "expert_macs": per_token, "in_features": width, "out_features": shape[-1],
                  "expert": [str(layer["type"]) for layer in layers], **positions(ctx.in_shape)}
         return Result(shape, weights, attrs)
@@ -73,7 +97,12 @@ def make_moe(types: Mapping[str, LayerType]) -> Callable[[Ctx], Result]:
     return moe
 
 
-def _expert(ctx: Ctx, types: Mapping[str, LayerType], layers: list[MarkedMap]):
+def _macs(expert: list | None) -> int:
+    """One expert's MACs per token: every kernel [out, in] is out x in products."""
+    return sum(prod(wshape) for role, wshape, _ in expert or () if role.endswith("kernel"))
+
+
+def _expert(ctx: Ctx, types: Mapping[str, LayerType], layers: list[MarkedMap], what: str = "expert"):
     """Run the expert's layers on the moe's input; their output shape and weights."""
     shape = ctx.in_shape
     weights: list = []
@@ -94,7 +123,7 @@ def _expert(ctx: Ctx, types: Mapping[str, LayerType], layers: list[MarkedMap]):
             raise ctx.error(f"duplicate expert layer name '{name}'", mark=spec.mark_of("name"))
         seen.add(name)
         ltype = types[kind]
-        sub = Ctx(kind, f"{ctx.name}.expert" + ("" if single else f".{name}"), spec, [shape])
+        sub = Ctx(kind, f"{ctx.name}.{what}" + ("" if single else f".{name}"), spec, [shape])
         sub.values = check_fields(sub, ltype.fields, EXPERT_KEYS)
         result = ltype.infer(sub)
         prefix = "" if single else f"{name}."

@@ -36,8 +36,8 @@ def two(layer: str, input_shape: str = "[10, 64]") -> str:
     ("{type: moe, experts: 4, top-k: 1, expert: {type: dense, units: 64}}", "top-k", "top_k"),
     ("{type: moe, experts: 4, top_k: 1, expert: {type: dense, units: 64}, router_bais: true}",
      "router_bais", "router_bias"),
-    ("{type: moe, experts: 4, top_k: 1, expert: {type: dense, units: 64}, shared_expert: 1}",
-     "shared_expert", "shared_experts"),
+    ("{type: moe, experts: 4, top_k: 1, expert: {type: dense, units: 64}, sharedexperts: 1}",
+     "sharedexperts", "shared_experts"),
 ])
 def test_unknown_field_suggests_the_right_one(tmp_path, layer, typo, suggestion):
     error = refusal(tmp_path, two(layer))
@@ -52,7 +52,7 @@ def test_unknown_field_suggests_the_right_one(tmp_path, layer, typo, suggestion)
     ("{type: attention, heads: 4, qk_norm: rms_norm}", "qk_norm", "did you mean 'rmsnorm'?"),
     ("{type: mlp, hidden: 32, activation: gleu}", "activation", "did you mean 'gelu'?"),
     ("{type: attention, heads: 0}", "heads", "must be a positive integer, got 0"),
-    ("{type: attention, heads: 4, bias: 1}", "bias", "must be true or false, got 1"),
+    ("{type: attention, heads: 4, bias: 1}", "bias", "must be true, false or a mapping of q, k, v, o to true or false, got 1"),
     ("{type: moe, experts: 4, top_k: 1, expert: 3}", "expert", "a layer (a mapping with a 'type')"),
 ])
 def test_bad_value_is_refused_at_the_value(tmp_path, layer, key, expected):

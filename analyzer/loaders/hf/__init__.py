@@ -1,0 +1,1 @@
+"""Hugging Face ``config.json`` files: the architecture a checkpoint's folder states, as format 2 layers."""
