@@ -50,3 +50,35 @@ def roberta(c: Config, name: str) -> dict:
 
 
 ENCODERS: dict[str, Callable[[Config, str], dict]] = {"bert": bert, "roberta": roberta}
+
+
+def vit(c: Config, name: str) -> dict:
+    """ViTModel: patches by a strided convolution, a class token, learned positions, pre-norm layers, pooler."""
+    width, heads = c.int("hidden_size"), c.int("num_attention_heads")
+    image, patch, channels = c.int("image_size", 224), c.int("patch_size", 16), c.int("num_channels", 3)
+    if image % patch:
+        raise c.error(f"config.json: image_size {image} is not a multiple of patch_size {patch}")
+    qkv_bias = c.flag("qkv_bias", True)
+    layers = [
+        {"name": "patch_embeddings", "type": "conv2d", "filters": width, "kernel": patch, "stride": patch},
+        {"name": "patches", "type": "tokens"},
+        {"name": "cls_token", "type": "class_token"},
+        {"name": "position_embeddings", "type": "position_embedding"},
+        {"type": "block", "name": "layer", "repeat": c.int("num_hidden_layers"), "layers": [
+            {"name": "layernorm_before", "type": "layernorm", "inputs": "@input"},
+            {"name": "attention", "type": "attention", "heads": heads,
+             "bias": {"q": qkv_bias, "k": qkv_bias, "v": qkv_bias, "o": True}},
+            {"name": "attention_residual", "type": "add", "inputs": ["attention", "@input"]},
+            {"name": "layernorm_after", "type": "layernorm"},
+            {"name": "mlp", "type": "mlp", "hidden": c.int("intermediate_size"), "activation": "gelu"},
+            {"name": "mlp_residual", "type": "add", "inputs": ["mlp", "attention_residual"]},
+        ]},
+        {"name": "layernorm", "type": "layernorm"},
+        {"name": "cls", "type": "select", "index": 0},
+        {"name": "pooler", "type": "dense", "units": width},
+        {"name": "pooler_activation", "type": "tanh"},
+    ]
+    return {"paramlint": 2, "name": name, "input": [channels, image, image], "layers": layers}
+
+
+ENCODERS["vit"] = vit

@@ -15,6 +15,7 @@ from paramlint.ir.model import Diagnostic, Location, Model
 from paramlint.loaders.yaml.loader import build
 from .config import Config, read_config
 from .decoder import document
+from .encdec import ENCODER_DECODERS
 from .encoders import ENCODERS
 from .families import DECODERS
 
@@ -26,7 +27,7 @@ SIZES = ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_val
 
 def modelled() -> list[str]:
     """Every model_type this loader reads."""
-    return sorted([*DECODERS, *ENCODERS])
+    return sorted([*DECODERS, *ENCODERS, *ENCODER_DECODERS])
 
 
 def load(path: str) -> Model:
@@ -42,6 +43,8 @@ def load(path: str) -> Model:
         doc = document(DECODERS[kind](config), name)
     elif kind in ENCODERS:
         doc = ENCODERS[kind](config, name)
+    elif kind in ENCODER_DECODERS:
+        doc = ENCODER_DECODERS[kind](config, name)
     else:
         return _unknown(config, kind, name)
     model = build(path, doc, config.line, config.column)
