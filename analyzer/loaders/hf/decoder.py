@@ -51,6 +51,8 @@ class Decoder:
     positions: int | None = None   # a learned position table (GPT-2)
     final_norm: bool = True
     names: dict[str, str] = field(default_factory=dict)  # transformers' module names, per role
+    #: an attention layer of another type, given whole (DeepSeek's ``mla``)
+    attention: dict[str, Any] | None = None
 
 
 NAMES = {"embed": "embed_tokens", "pos": "wpe", "block": "layers", "attn": "self_attn", "mlp": "mlp",
@@ -68,6 +70,8 @@ def _norm(d: Decoder, name: str, inputs: Any = None) -> dict:
 
 
 def _attention(d: Decoder, name: str, inputs: Any) -> dict:
+    if d.attention is not None:
+        return {"name": name, **d.attention, "inputs": inputs}
     layer = {"name": name, "type": "attention", "heads": d.heads, "kv_heads": d.kv_heads, "bias": dict(d.bias),
              "causal": True, "inputs": inputs}
     if d.head_dim is not None:

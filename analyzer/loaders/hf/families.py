@@ -191,9 +191,31 @@ def falcon(c: Config) -> Decoder:
                    tied=c.flag("tie_word_embeddings", True), names=names)
 
 
+def deepseek(c: Config) -> Decoder:
+    """DeepSeek-V2/V3: multi-head latent attention (format 2 ``mla``), shared and routed experts, and
+    ``first_k_dense_replace`` dense layers first. V3's router correction bias is a buffer, not a
+    parameter (transformers registers it so): not counted."""
+    common = _common(c)
+    latent = {"type": "mla", "heads": common["heads"], "kv_lora_rank": c.int("kv_lora_rank"),
+              "qk_rope_head_dim": c.int("qk_rope_head_dim"), "qk_nope_head_dim": c.int("qk_nope_head_dim"),
+              "v_head_dim": c.int("v_head_dim"), "bias": c.flag("attention_bias", False)}
+    if c.has("q_lora_rank"):
+        latent["q_lora_rank"] = c.int("q_lora_rank")
+    first, freq = c.int("first_k_dense_replace", 0, minimum=0), c.int("moe_layer_freq", 1)
+    layers = common["layers"]
+    dense = frozenset(i for i in range(layers) if i < first or i % freq != 0)
+    shared = c.int("n_shared_experts", 0, minimum=0)
+    inner = c.int("moe_intermediate_size")
+    moe = _moe(c.int("n_routed_experts"), c.int("num_experts_per_tok"), inner, shared * inner or None)
+    return Decoder(**common, attention=latent, mlp=moe, dense_mlp=_gated(c.int("intermediate_size")),
+                   dense_layers=dense, tied=c.flag("tie_word_embeddings", False))
+
+
 DECODERS: dict[str, Callable[[Config], Decoder]] = {
     "llama": llama, "mistral": mistral, "mixtral": mixtral, "qwen2": qwen2, "qwen2_moe": qwen2_moe,
     "qwen3": qwen3, "qwen3_moe": qwen3_moe, "gemma": gemma, "gemma2": gemma2, "gemma3_text": gemma3_text,
     "phi": phi, "phi3": phi3, "olmo2": olmo2, "olmoe": olmoe, "gpt2": gpt2, "gptj": gptj,
-    "gpt_neox": gpt_neox, "falcon": falcon,
+    "gpt_neox": gpt_neox, "falcon": falcon, "deepseek_v2": deepseek, "deepseek_v3": deepseek,
 }
+#: families whose layers need a format 2 type another change brings (multi-head latent attention)
+NEEDS = {"deepseek_v2": "mla", "deepseek_v3": "mla"}

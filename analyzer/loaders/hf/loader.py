@@ -17,7 +17,7 @@ from .config import Config, read_config
 from .decoder import document
 from .encdec import ENCODER_DECODERS
 from .encoders import ENCODERS
-from .families import DECODERS
+from .families import DECODERS, NEEDS
 
 #: fields an unknown model_type is reported with, when present
 SIZES = ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size",
@@ -27,7 +27,8 @@ SIZES = ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_val
 
 def modelled() -> list[str]:
     """Every model_type this loader reads."""
-    return sorted([*DECODERS, *ENCODERS, *ENCODER_DECODERS])
+    have = format2_types()
+    return sorted(k for k in [*DECODERS, *ENCODERS, *ENCODER_DECODERS] if NEEDS.get(k, "dense") in have)
 
 
 def load(path: str) -> Model:
@@ -39,6 +40,9 @@ def load(path: str) -> Model:
         raise config.error(f"config.json: 'model_type' must be a string, got {str(kind)[:40]!r}")
     if kind == "gemma3" and config.has("text_config"):
         return _gemma3(config, name)
+    if kind in NEEDS and NEEDS[kind] not in format2_types():
+        return _unknown(config, kind, name, f"it needs format 2's '{NEEDS[kind]}' layer type, which this "
+                                            "paramlint does not have yet")
     if kind in DECODERS:
         doc = document(DECODERS[kind](config), name)
     elif kind in ENCODERS:
@@ -68,13 +72,20 @@ def _gemma3(config: Config, name: str) -> Model:
     return model
 
 
-def _unknown(config: Config, kind: str, name: str) -> Model:
+def format2_types() -> frozenset[str]:
+    from paramlint.loaders.yaml.types import TYPES
+
+    return frozenset(TYPES[2])
+
+
+def _unknown(config: Config, kind: str, name: str, why: str = "") -> Model:
     read = {key: config.data[key] for key in SIZES
             if isinstance(config.data.get(key), (int, bool)) and key in config.data}
-    fields = ", ".join(f"{k} {v}" for k, v in read.items()) or "no size fields"
+    fields = ", ".join(f"{k} {str(v).lower() if isinstance(v, bool) else v}" for k, v in read.items())
+    fields = fields or "no size fields"
     known = ", ".join(modelled())
-    message = (f"config.json: model_type {kind[:60]!r} is not modelled by paramlint: no counts are given "
-               f"(read: {fields}); modelled: {known}")
+    message = (f"config.json: model_type {kind[:60]!r} is not modelled by paramlint{': ' + why if why else ''}: "
+               f"no counts are given (read: {fields}); modelled: {known}")
     return Model(path=config.path, format="hf-config", name=name,
                  diagnostics=[Diagnostic("unknown-layer", message, None,
                                          Location(config.path, config.line, config.column))],
