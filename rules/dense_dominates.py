@@ -11,7 +11,7 @@ from ._common import borrowed, n
 #: IR ops whose parameters are shared over positions (convolutions) or that
 #: relate positions to each other (attention): the feature extractors a
 #: dominating dense layer crowds out.
-_ATTENTION_OPS = frozenset({"attention", "multihead_attention", "cross_attention"})
+_ATTENTION_OPS = frozenset({"attention", "mla", "multihead_attention", "cross_attention"})
 #: A product of two activations (no weight): attention's Q*K^T and A*V.
 _PRODUCT_OPS = frozenset({"matmul", "einsum", "fusedmatmul"})
 

@@ -12,6 +12,7 @@ from typing import Any
 from .counting import Counts, Sharing, Totals
 from .macs import compute as compute_macs
 from .memory import WHAT_IF, weight_bytes
+from .memory_doc import MemorySettings, build_memory
 from paramlint.ir.model import Model
 
 
@@ -26,8 +27,10 @@ NULL_TOTALS.update(macs=None, flops=None, macs_lower_bound=None, weight_bytes=No
 SHARING_FIELDS = tuple(f.name for f in fields(Sharing))
 
 
-def build_document(model: Model, counts: Counts | None) -> dict[str, Any]:
-    """The JSON document of one model, without its findings."""
+def build_document(model: Model, counts: Counts | None,
+                   memory: MemorySettings | None = None) -> dict[str, Any]:
+    """The JSON document of one model, without its findings; ``memory``:
+    the settings its memory figures are computed at (docs/memory.md)."""
     doc: dict[str, Any] = {
         "path": model.path,
         "format": model.format,
@@ -38,6 +41,7 @@ def build_document(model: Model, counts: Counts | None) -> dict[str, Any]:
         "ties": [],
         "merged_constants": [],
         "unused_weights": [],
+        "memory": None,
     }
     if model.facts:  # what the file states about the whole model (GGUF's metadata)
         doc["facts"] = model.facts
@@ -82,6 +86,7 @@ def build_document(model: Model, counts: Counts | None) -> dict[str, Any]:
             "location": where,
         })
     if counts:
+        doc["memory"] = build_memory(model, counts, weight_bytes(model, counts), memory)
         doc["ties"] = [_tensor(t) for t in counts.ties]
         doc["merged_constants"] = [_tensor(t) for t in counts.merged_constants]
         doc["unused_weights"] = [_tensor(t) for t in counts.unused]

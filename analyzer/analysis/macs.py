@@ -70,6 +70,7 @@ from paramlint.ir.model import Layer, Model
 from .macs_ops import (CONV, CONV_T, GATES, Result, attention_macs, conv_macs, conv_transpose_macs,
                        dense_macs, einsum_macs, matmul_macs, mlp_macs, moe_macs, recurrent_macs,
                        separable_conv_macs)
+from .mla import mla_macs
 
 #: Ops of non-default ONNX domains known to do no multiply-accumulates.
 NO_MACS_CUSTOM = frozenset({
@@ -119,6 +120,7 @@ MAC_FUNCTIONS: dict[str, Callable[[Layer, Model], Result]] = {
     "einsum": einsum_macs,
     **{op: recurrent_macs for op in GATES},
     "attention": attention_macs,
+    "mla": mla_macs,
     "mlp": mlp_macs,
     "gated_mlp": mlp_macs,
     "moe": moe_macs,

@@ -44,6 +44,23 @@ common_options = [
                  help="PRM101: budget for any layer's params."),
     click.option("--max-macs", type=click.IntRange(min=0),
                  help="PRM102: budget for the model's MACs per input."),
+    click.option("--context", type=click.IntRange(min=1), default=None, metavar="N",
+                 help="Memory: tokens of KV cache (default: the model's own sequence length)."),
+    click.option("--batch", type=click.IntRange(min=1), default=None, metavar="N",
+                 help="Memory: sequences or inputs at once (default 1)."),
+    click.option("--kv-dtype", type=click.Choice(["fp16", "bf16", "fp8", "int8", "fp32"]), default=None,
+                 help="Memory: the KV cache's element type (default fp16)."),
+    click.option("--activation-dtype", type=click.Choice(["fp32", "fp16", "bf16", "fp8", "int8"]),
+                 default=None, help="Memory: the activations' element type (default fp32)."),
+    click.option("--weight-dtype", type=click.Choice(["fp32", "fp16", "bf16", "int8", "int4"]), default=None,
+                 help="Memory: serve the weights at this precision (default: as stored)."),
+    click.option("--device-memory", metavar="SIZE", default=None,
+                 help="Memory: the device's size (24GiB, 80GB): the longest context and largest batch "
+                      "that fit, or by how much the model does not."),
+    click.option("--optimizer", type=click.Choice(["adamw", "adam", "sgd", "adam8bit"]), default=None,
+                 help="Training memory: the optimizer whose state is counted (default adamw)."),
+    click.option("--precision", type=click.Choice(["mixed", "fp32"]), default=None,
+                 help="Training memory: fp32, or mixed precision with fp32 master weights (default)."),
     click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
                  help="Worker processes (default: as many as the files' sizes predict will "
                       "win on this machine's cores; 1: in this process)."),
@@ -68,7 +85,7 @@ common_options = [
 @_guarded
 def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_baseline, baseline,
           config_file, select, ignore, extend_select, no_cache, cache_dir, max_params,
-          max_layer_params, max_macs, jobs):
+          max_layer_params, max_macs, jobs, **memory):
     """Lint model files and folders; the exit status says pass or fail."""
     from paramlint import formats
 
@@ -86,7 +103,7 @@ def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_bas
     run = analyze_paths(paths, config_file=config_file, select=select, ignore=ignore,
                         extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
                         max_params=max_params, max_layer_params=max_layer_params,
-                        max_macs=max_macs, jobs=jobs, fail_on=fail_on,
+                        max_macs=max_macs, jobs=jobs, fail_on=fail_on, memory=memory_settings(memory),
                         documents=output_format == "json")
     reports = run.reports
     if write_baseline:
@@ -140,7 +157,7 @@ def check(paths, output_format, fail_on, exit_zero, quiet, statistics, write_bas
 @_with(common_options)
 @_guarded
 def report(paths, output_format, depth, show_all, config_file, select, ignore, extend_select,
-           no_cache, cache_dir, max_params, max_layer_params, max_macs, jobs):
+           no_cache, cache_dir, max_params, max_layer_params, max_macs, jobs, **memory):
     """Print each model's layers, parameter counts, sharing figures and findings.
 
     Exits 1 only when a file could not be loaded: a report informs, `check` gates.
@@ -152,7 +169,7 @@ def report(paths, output_format, depth, show_all, config_file, select, ignore, e
     run = analyze_paths(paths, config_file=config_file, select=select, ignore=ignore,
                         extend_select=extend_select, no_cache=no_cache, cache_dir=cache_dir,
                         max_params=max_params, max_layer_params=max_layer_params,
-                        max_macs=max_macs, jobs=jobs)
+                        max_macs=max_macs, jobs=jobs, memory=memory_settings(memory))
     if not run.reports and output_format != "json":
         _no_models(err=False)
         sys.exit(2 if run.registry.errors else 0)
@@ -192,7 +209,7 @@ def _no_models(err: bool = True) -> None:
 @_guarded
 def diff(paths, base, output_format, max_increase, max_macs_increase, depth, fail_on, config_file,
          select, ignore, extend_select, no_cache, cache_dir, max_params, max_layer_params, max_macs,
-         jobs):
+         jobs, **memory):
     """What a change does to a model: paramlint diff OLD NEW, or --base REV [PATH...].
 
     Layers are matched by name, module path, then structure; the output
@@ -209,7 +226,25 @@ def diff(paths, base, output_format, max_increase, max_macs_increase, depth, fai
                                    extend_select=extend_select, no_cache=no_cache,
                                    cache_dir=cache_dir, max_params=max_params,
                                    max_layer_params=max_layer_params, max_macs=max_macs,
-                                   jobs=jobs)))
+                                   jobs=jobs, memory=memory_settings(memory))))
+
+
+def memory_settings(options: dict) -> dict:
+    """The memory options given on the command line, as MemorySettings
+    fields (the sizes parsed); the ones not given are left out."""
+    names = {"kv_dtype": "kv_dtype", "activation_dtype": "activation_dtype", "context": "context",
+             "batch": "batch", "weight_dtype": "weight_dtype", "optimizer": "optimizer",
+             "precision": "precision"}
+    out = {names[k]: v for k, v in options.items() if k in names and v is not None}
+    size = options.get("device_memory")
+    if size is not None:
+        from paramlint.analysis.serving import parse_bytes
+
+        try:
+            out["device_bytes"] = parse_bytes(size)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--device-memory'") from None
+    return out
 
 
 def rule_metadata(rules) -> list[dict]:

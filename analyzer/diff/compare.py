@@ -21,7 +21,23 @@ from paramlint.lint.results import FileReport
 
 #: Figures compared per layer and per model, in display order.
 FIGURES = ("params", "macs", "weight_bytes")
-TOTALS = ("params", "active_params", "trainable", "non_trainable", "macs", "weight_bytes")
+TOTALS = ("params", "active_params", "trainable", "non_trainable", "macs", "weight_bytes",
+          "kv_bytes_per_token", "kv_cache_bytes", "activation_peak_bytes", "serving_bytes")
+#: Memory totals, from the document's ``memory`` object (docs/memory.md):
+#: key -> (part, field). A model without attention has no KV figures.
+MEMORY = {"kv_bytes_per_token": ("kv_cache", "bytes_per_token"), "kv_cache_bytes": ("kv_cache", "bytes"),
+          "activation_peak_bytes": ("activations", "peak_bytes"), "serving_bytes": ("serving", "bytes")}
+
+
+def _with_memory(document: dict[str, Any]) -> dict[str, Any]:
+    """The document's totals and its memory figures, in one mapping."""
+    totals = dict(document.get("totals") or {})
+    memory = document.get("memory") or {}
+    for key, (part, name) in MEMORY.items():
+        section = memory.get(part)
+        if section is not None:
+            totals[key] = section.get(name)
+    return totals
 
 
 @dataclass
@@ -123,12 +139,12 @@ def _counted(row: dict[str, Any]) -> bool:
 def _totals(report: FileReport | None, other: FileReport | None) -> dict[str, int | None]:
     """The compared totals this paramlint computes; an absent side (an
     added or deleted file) is all zeros."""
-    present = [r.document.get("totals") or {} for r in (report, other) if r is not None]
+    present = [_with_memory(r.document) for r in (report, other) if r is not None]
     keys = [k for k in TOTALS if any(k in t for t in present)]
     if report is None:
         return {k: 0 for k in keys}
-    totals = report.document.get("totals") or {}
-    return {k: totals.get(k) for k in keys}
+    totals = _with_memory(report.document)
+    return {k: totals.get(k, 0 if k in MEMORY else None) for k in keys}
 
 
 def _rows(report: FileReport | None) -> list[dict[str, Any]]:

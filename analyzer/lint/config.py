@@ -63,6 +63,8 @@ class Config:
     #: ``paramlint diff`` growth budgets: a count or "P%" (lint/growth.py).
     max_increase: str | None = None
     max_macs_increase: str | None = None
+    #: ``[tool.paramlint.memory]`` as MemorySettings fields (lint/memory_config.py)
+    memory: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
     root: Path | None = None
 
@@ -172,6 +174,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "paths": ("paths", "strings"),
     "max-increase": ("max_increase", "budget"),
     "max-macs-increase": ("max_macs_increase", "budget"),
+    "memory": ("memory", "memory"),
 }
 
 
@@ -208,6 +211,10 @@ def from_table(table: dict[str, Any], source: Path | None = None, prefix: str = 
             except ValueError as exc:
                 raise ConfigError(f"{where}: {exc}") from None
             setattr(config, attr, str(value))
+        elif kind == "memory":
+            from .memory_config import memory_table
+
+            config.memory = memory_table(value, where)
         elif kind == "rules":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: expected a table of rule tables, "

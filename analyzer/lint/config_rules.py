@@ -43,7 +43,14 @@ def _coerce_option(value: Any, opt_type: type, where: str) -> Any:
     Numbers must be finite and not negative: every numeric option is a
     size, a count or a share, and ``max-share = nan`` (valid TOML) would
     silently turn its rule off, as every comparison with NaN is false.
+    An option whose type is a parsing function (``ByteSize``: ``24GiB``)
+    is parsed by it; its ValueError is the message.
     """
+    if not isinstance(opt_type, type) and callable(opt_type):
+        try:
+            return opt_type(value)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
     if opt_type in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
         if value != value or value in (float("inf"), float("-inf")):
             raise ConfigError(f"{where}: expected a finite number, got {value!r}")
@@ -141,5 +148,7 @@ def options_for(rule: "Rule", config: Config) -> dict[str, Any]:
             opt_type = types.get(name)
             if opt_type is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
+            elif opt_type is not None and not isinstance(opt_type, type) and callable(opt_type):
+                value = opt_type(value)  # validate() has already refused a bad value
             options[name] = value
     return options

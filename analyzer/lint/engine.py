@@ -26,6 +26,9 @@ class Settings:
 
     enabled: frozenset[str] | None = None  # None: every rule
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the memory figures' settings (--context, --batch...), as
+    #: ``MemorySettings`` fields; empty: the defaults
+    memory: dict[str, Any] = field(default_factory=dict)
 
     def is_enabled(self, code: str) -> bool:
         return self.enabled is None or code in self.enabled
@@ -132,6 +135,7 @@ def report_of(model: Model, settings: Settings, rules: list[Rule] | None = None)
     # rules nor the report builder (nor counting).
     from .plugins import discover
     from paramlint.analysis.document import build_document
+    from paramlint.analysis.memory_doc import MemorySettings
 
     if rules is None:
         rules = discover().rules
@@ -139,6 +143,6 @@ def report_of(model: Model, settings: Settings, rules: list[Rule] | None = None)
     # made (the loader's frozen objects too) then joins the oldest generation
     with cyclic_gc_paused(keep_frozen=False):
         findings, metrics = run_rules(model, rules, settings)
-        document = build_document(model, metrics.get("counts"))
+        document = build_document(model, metrics.get("counts"), MemorySettings(**settings.memory))
     findings.sort(key=lambda f: (f.line or 0, f.node_index or 0, f.code))
     return FileReport(path=model.path, document=document, findings=findings)

@@ -134,12 +134,14 @@ def _registry(cache):
 
 def analyze_paths(paths, *, config_file, select, ignore, extend_select, no_cache, cache_dir,
                   max_params, max_layer_params, max_macs=None, jobs=None, fail_on=None,
-                  labels: dict[str, str] | None = None, documents: bool = True) -> Run:
+                  labels: dict[str, str] | None = None, documents: bool = True,
+                  memory: dict | None = None) -> Run:
     """Configuration, files, the engine through the cache, then suppressions.
 
     ``labels`` renames files in the reports (a temporary copy of a file
     read from git is reported, and matched by ``per-file-ignores``, under
-    its path in the repository). ``documents=False``: the caller prints
+    its path in the repository). ``memory``: the memory figures' settings
+    (``MemorySettings`` fields; the configuration's, then these). ``documents=False``: the caller prints
     findings only, so a cached report's layers need not be read (its
     document is then just path, format, name and error)."""
     from paramlint.lint.config import load_config
@@ -174,7 +176,7 @@ def analyze_paths(paths, *, config_file, select, ignore, extend_select, no_cache
         options["PRM101"] = {**options.get("PRM101", {}), **budget}
     if max_macs is not None:
         options["PRM102"] = {**options.get("PRM102", {}), "max-macs": max_macs}
-    settings = Settings(enabled=selected, options=options)
+    settings = Settings(enabled=selected, options=options, memory={**config.memory, **(memory or {})})
 
     files = _collect(list(paths) or _default_paths(config, cwd), config)
     cache = None
@@ -182,7 +184,7 @@ def analyze_paths(paths, *, config_file, select, ignore, extend_select, no_cache
         from .fingerprint import config_fingerprint
 
         fingerprint = config_fingerprint(sorted(selected), options, {"sources": registry.sources},
-                                         code=code)
+                                         code=code, memory=settings.memory)
         cache = _EngineCache(store, fingerprint, documents)
     reports = analyze(files, settings, cache=cache, jobs=jobs)
     if store is not None:

@@ -17,7 +17,9 @@ from paramlint.ir.escape import log_lines
 from paramlint.ir.model import format_shape, one_line
 
 LABELS = {"params": "params", "active_params": "active params", "trainable": "trainable",
-          "non_trainable": "non-trainable", "macs": "MACs", "weight_bytes": "weight bytes"}
+          "non_trainable": "non-trainable", "macs": "MACs", "weight_bytes": "weight bytes",
+          "kv_bytes_per_token": "KV bytes/token", "kv_cache_bytes": "KV cache bytes",
+          "activation_peak_bytes": "activation peak", "serving_bytes": "serving bytes"}
 MARKS = {"added": "+", "removed": "-", "changed": "~"}
 NAME_WIDTH = 34
 #: Layers listed for a file added or deleted whole (the largest).
@@ -63,9 +65,11 @@ def totals(diff: ModelDiff):
 
 def totals_lines(diff: ModelDiff) -> list[str]:
     width = max([15] + [len(num(v)) for side in (diff.before, diff.after) for v in side.values()])
-    return [f"  {name:<14} {num(before):>{width}} -> {num(after):>{width}}   "
+    rows = list(totals(diff))
+    label = max([14] + [len(row[0]) for row in rows])
+    return [f"  {name:<{label}} {num(before):>{width}} -> {num(after):>{width}}   "
             f"{_colour(change or 'unchanged', delta)}"
-            for name, before, after, delta, change in totals(diff)]
+            for name, before, after, delta, change in rows]
 
 
 def layer_lines(diff: ModelDiff) -> list[str]:

@@ -20,6 +20,7 @@ from .text import human
 from paramlint.ir import escape
 from paramlint.ir.model import format_shape
 from paramlint.lint.results import FileReport
+from .memory_html import memory_section
 
 #: A chart shows modules at the deepest depth that keeps it this short.
 MAX_BARS = 40
@@ -225,7 +226,7 @@ def render_model(report: FileReport) -> str:
         parts += ["<h3>Findings</h3>", _findings(report)]
         return "\n".join(parts)
     totals = doc.get("totals") or {}
-    parts += [_cards(totals),
+    parts += [_cards(totals), memory_section(doc),
               "<h3>Where the parameters and the MACs sit</h3>", where_chart(doc),
               "<h3>What sharing saves, per convolution (log scale)</h3>", sharing_chart(doc),
               f"<h3>Findings ({len(report.findings)})</h3>", _findings(report),

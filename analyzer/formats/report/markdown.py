@@ -13,6 +13,7 @@ from paramlint.ir import escape
 from paramlint.ir.model import format_shape
 from paramlint.lint.baseline import repo_path
 from paramlint.lint.results import FileReport
+from .memory_rows import memory_rows
 
 #: The most a GitHub pull-request comment or job summary holds.
 LIMIT = 65_536
@@ -153,6 +154,10 @@ def render_one(report: FileReport, depth: int | None = None, show_all: bool = Fa
             if key in totals:
                 lines.append(f"| {label} | {count(totals[key])} |")
         lines += _compute(totals)
+    memory = memory_rows(doc)
+    if memory:
+        lines += ["", "| Memory | Bytes |", "| --- | ---: |"]
+        lines += [f"| {cell(label)} | {cell(value)} |" for label, value in memory]
     lines += ["", f"### Findings ({len(report.findings)})", "", *_findings(report, per_rule)]
     return lines
 

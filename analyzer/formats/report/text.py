@@ -15,6 +15,7 @@ from paramlint.formats.findings import text as findings_text
 from paramlint.ir import escape
 from paramlint.ir.model import format_shape
 from paramlint.lint.results import FileReport
+from .memory_text import memory_lines
 
 WIDTH = 99
 COLUMNS = (("Module", 31, "<"), ("Op", 10, "<"), ("Output shape", 17, "<"),
@@ -172,6 +173,7 @@ def render_model(report: FileReport, depth: int | None = None, show_all: bool = 
     merged = doc.get("merged_constants", [])
     if merged:
         out.append(f"  merged constants (counted once per reader, not ties): {len(merged)}")
+    out.extend(memory_lines(doc))
     return out
 
 

@@ -12,7 +12,7 @@ MACs need for ``Q*K^T`` and ``A*V``.
 from __future__ import annotations
 
 from paramlint.ir.model import format_shape
-from .fields import REQUIRED, Ctx, Field, boolean, did_you_mean, nonneg_int, one_of, pos_int
+from .fields import REQUIRED, Ctx, Field, boolean, did_you_mean, nonneg_int, one_of, pos_int, show
 from .source import MarkedMap
 
 #: the projections a ``bias`` mapping may name
@@ -36,6 +36,33 @@ def _bias(ctx: Ctx, key: str, value):
 from .spatial import Result
 from .tokens import projection
 
+PATTERN_ENTRIES = ("slide", "full")
+
+
+def window_pattern(ctx: Ctx, key: str, value) -> tuple[str, ...]:
+    """A non-empty list of ``slide``/``full``, cycled over a block's repeats."""
+    if not isinstance(value, list) or not value or not all(v in PATTERN_ENTRIES for v in value):
+        raise ctx.bad(key, "a list of 'slide' and 'full' (e.g. [slide, full]: every other layer "
+                      "slides)", value)
+    return tuple(value)
+
+
+def apply_window_pattern(attrs: dict, repeat_index: int) -> None:
+    """Resolve ``window_pattern`` for the repeat this layer belongs to:
+    entry ``repeat_index % len(pattern)``; a ``full`` entry has no window."""
+    pattern = attrs.get("window_pattern")
+    if pattern and pattern[repeat_index % len(pattern)] == "full":
+        attrs["window"] = None
+
+
+def check_window(ctx: Ctx, v: dict, kv_len: int) -> None:
+    if v["window_pattern"] is not None and v["window"] is None:
+        raise ctx.error("'window_pattern' says which repeats slide, and no 'window' is given", "window_pattern")
+    if v["window"] is not None and len(ctx.in_shapes) == 2:
+        raise ctx.error(f"'window' is a sliding window over a sequence's own tokens; a cross attention "
+                        f"reads all {kv_len} memory positions (got window {show(v['window'])})", "window")
+
+
 FIELDS: dict[str, Field] = {
     "heads": Field(pos_int, REQUIRED),
     "kv_heads": Field(pos_int, None),       # None: heads (multi-head attention)
@@ -51,6 +78,8 @@ FIELDS: dict[str, Field] = {
     "relative_bias": Field(nonneg_int, 0),  # rows of a learned [rows, heads] bias table
     "causal": Field(boolean, False),        # count-neutral
     "rope": Field(boolean, False),          # count-neutral: rotary tables are derived
+    "window": Field(pos_int, None),         # sliding window: keys within the last `window` tokens
+    "window_pattern": Field(window_pattern, None),  # which repeats slide: [slide, full] cycled
 }
 
 
@@ -65,6 +94,7 @@ def attention(ctx: Ctx) -> Result:
     q_len, width = _tokens(ctx, ctx.in_shape, "its input" if len(ctx.in_shapes) == 1 else "the queries")
     cross = len(ctx.in_shapes) == 2
     kv_len, kv_width = _tokens(ctx, ctx.in_shapes[1], "the memory") if cross else (q_len, width)
+    check_window(ctx, v, kv_len)
     heads = v["heads"]
     kv_heads = v["kv_heads"] or heads
     if heads % kv_heads:

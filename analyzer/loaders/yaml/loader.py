@@ -14,6 +14,7 @@ from typing import Any
 
 from paramlint.ir.model import Layer, LoadError, Location, Model, TensorInfo, Weight
 from .fields import Ctx, check_fields, did_you_mean, is_int, show
+from .attention import apply_window_pattern
 from .layers import BLOCK_FIELDS, COMMON_FIELDS
 from .share import borrowed
 from .source import Mark, MarkedMap, MarkedSeq, YamlError, from_plain, load_marked, read_text
@@ -91,6 +92,7 @@ class _Builder:
         self.entries: dict[str, _Entry] = {}  # full layer name -> entry
         self.shapes: dict[str, Any] = {}
         self.tie_stack: list[tuple[str, str]] = []  # (prefix of repeat r, prefix of repeat 0)
+        self.repeats: list[int] = []  # the repeat index of each enclosing block (window_pattern)
         self.budget = MAX_LAYERS
         self.version = 1
         self.types = TYPES[1]
@@ -302,7 +304,9 @@ class _Builder:
             pushed = tied and r > 0
             if pushed:
                 self.tie_stack.append((prefix, f"{full}.0."))
+            self.repeats.append(r)
             current = self._run(layers, _Scope(prefix, scope, current), current)
+            self.repeats.pop()
             if pushed:
                 self.tie_stack.pop()
         return _Entry("block", current.tensor, current.shape)
@@ -328,6 +332,8 @@ class _Builder:
             result.weights = [(role, shape, False) for role, shape, _ in result.weights]
         roles = [(role, tuple(shape)) for role, shape, _ in result.weights]
         attrs = {**ctx.values, **result.attrs}
+        if attrs.get("window_pattern"):
+            apply_window_pattern(attrs, self.repeats[-1] if self.repeats else 0)
         owner, lent = self._owner(item, ctx, scope, ltype.op, roles)
         owner_name = full
         if owner is not None:

@@ -5,7 +5,7 @@ Format 1 (layers.py) is frozen: its files load unchanged forever. Format 2
 those that act on features: a sequence is ``[T, D]``; ``dense``/``linear``,
 ``layernorm``, ``embedding`` and the recurrent layers work on the last axis
 (tokens.py). It adds the transformer types (tokens.py,
-attention.py, moe.py).
+attention.py, latent.py, moe.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from . import tokens as tok
 from .attention import FIELDS as ATTENTION_FIELDS
 from .attention import attention
 from .fields import Field, boolean
+from .latent import FIELDS as MLA_FIELDS
+from .latent import mla
 from .layers import TYPES as FORMAT1
 from .moe import FIELDS as MOE_FIELDS
 from .moe import make_moe
@@ -39,6 +41,7 @@ def _format2() -> dict[str, LayerType]:
     add("mlp", tok.mlp, tok.mlp_fields(gated=False))
     add("gated_mlp", tok.mlp, tok.mlp_fields(gated=True))
     add("attention", attention, ATTENTION_FIELDS, max_inputs=2)
+    add("mla", mla, MLA_FIELDS)
     # short ops, so a report's 10-column op cell shows them whole
     add("position_embedding", tok.position_embedding, tok.FIELDS["position_embedding"], op="pos_embed")
     add("class_token", tok.class_token, tok.FIELDS["class_token"], op="cls_token")
