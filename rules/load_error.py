@@ -29,15 +29,15 @@ def _load_error(model, ctx):
 
 
 def _unknown_layer(model, ctx):
+    covered = coverage(model)
     for diag in model.diagnostics:
-        if diag.kind == UNMODELLED:
-            continue  # PRM003's
+        if diag.kind == UNMODELLED or diag.layer in covered.downstream:
+            continue  # PRM003's: paramlint's gap, or a consequence of one
         layer = model.layer(diag.layer) if diag.layer else None
         yield ctx.finding(diag.message, layer=layer, location=diag.location)
     counts = count(model).layers
     macs = compute_macs(model)
     said: set[str] = {d.layer for d in model.diagnostics if d.layer}
-    covered = coverage(model)
     said.update(covered.downstream)  # unknown because of an unmodelled layer: PRM003 says so
     # Most models have no layer with a missing figure: one look at the
     # counts instead of a walk over every layer.

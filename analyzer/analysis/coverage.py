@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from paramlint.ir.model import Model
+from paramlint.ir.model import UNMODELLED, Model
 
-#: The loader fact (``Diagnostic.kind``) of an op or module paramlint does not model.
-UNMODELLED = "unmodelled"
+__all__ = ["UNMODELLED", "Coverage", "coverage"]
 
 
 @dataclass

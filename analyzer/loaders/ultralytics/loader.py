@@ -16,7 +16,7 @@ import os
 import re
 from typing import Any
 
-from paramlint.ir.model import Diagnostic, LoadError, Location, Model, TensorInfo
+from paramlint.ir.model import UNMODELLED, Diagnostic, LoadError, Location, Model, TensorInfo
 from . import modules as M
 from .channels import recorded
 from .claim import scale_from_name, unified_path
@@ -320,7 +320,7 @@ class _Builder:
             channels = "its output channels are unknown" if c2 is None else \
                 f"its output has the {c2} channels Ultralytics records for it and an unknown size"
             self.diagnostics.append(Diagnostic(
-                "unmodelled",
+                UNMODELLED,
                 f"{p}: Ultralytics module '{m}' is not modelled by paramlint yet: its parameters and "
                 f"MACs are unknown, and {channels}; every total that depends on it is partial",
                 layer=p, location=g.location))
