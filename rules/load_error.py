@@ -72,15 +72,21 @@ def _unknown_macs(model, ctx, macs, named):
 
 def _unmodelled(model, ctx):
     covered = coverage(model)
-    if not covered.unmodelled:
-        return
-    after = len(covered.downstream)
-    for diag in model.diagnostics:
-        if diag.kind != UNMODELLED:
-            continue
-        layer = model.layer(diag.layer) if diag.layer else None
-        yield ctx.finding(diag.message, layer=layer, location=diag.location,
-                          layers_after=after)
+    if covered.unmodelled:
+        after = len(covered.downstream)
+        for diag in model.diagnostics:
+            if diag.kind != UNMODELLED:
+                continue
+            layer = model.layer(diag.layer) if diag.layer else None
+            yield ctx.finding(diag.message, layer=layer, location=diag.location,
+                              layers_after=after)
+    for owner, body in covered.repeated.items():
+        layer = model.layer(owner)
+        op = layer.source_op if layer is not None else "Loop"
+        yield ctx.finding(
+            f"{op} '{owner}': paramlint does not model how many times its body runs yet: the MACs "
+            f"of {len(body):,} body layer{'' if len(body) == 1 else 's'} (first: '{body[0]}') are "
+            f"unknown, and the model's MACs are a lower bound", layer=layer, body_layers=len(body))
 
 
 RULES = [

@@ -24,6 +24,9 @@ class Coverage:
     unmodelled: dict[str, str] = field(default_factory=dict)
     #: layers that read, directly or not, the output of an unmodelled layer
     downstream: set[str] = field(default_factory=set)
+    #: Loop/Scan owner -> its body layers whose MACs are unknown because
+    #: paramlint does not model how often a body runs
+    repeated: dict[str, list[str]] = field(default_factory=dict)
 
 
 def coverage(model: Model) -> Coverage:
@@ -42,6 +45,17 @@ def coverage(model: Model) -> Coverage:
                 if layer.name not in unmodelled:
                     downstream.add(layer.name)
                 tainted.update(layer.outputs)
-    result = Coverage(unmodelled, downstream)
+    repeated: dict[str, list[str]] = {}
+    unknown_macs = None
+    for layer in model.layers:
+        runs = layer.attrs.get("runs") if layer.attrs else None
+        if runs and runs[0] == "loop":
+            if unknown_macs is None:
+                from .macs import compute
+                unknown_macs = compute(model).unknown
+            if layer.name in unknown_macs:
+                repeated.setdefault(runs[1], []).append(layer.name)
+                downstream.add(layer.name)
+    result = Coverage(unmodelled, downstream, repeated)
     model.__dict__["_coverage"] = result
     return result
