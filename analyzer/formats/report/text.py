@@ -131,12 +131,15 @@ def render_model(report: FileReport, depth: int | None = None, show_all: bool = 
         out.append(f"  modules rolled up to depth {depth}")
     totals = doc.get("totals") or {}
     table = rows(doc, depth, show_all)
+    # A share of a partial total is a share of a lower bound: not printed.
+    whole_params = None if partial.is_partial(doc, "params") else totals.get("params")
+    whole_macs = None if partial.is_partial(doc, "macs") else totals.get("macs")
     out.extend(_header(COLUMNS))
     for row in table:
         out.append(_row([
             escape.text(row.path), escape.text(row.op), format_shape(row.output_shape), num(row.params),
-            share(row.params, totals.get("params")), macs_cell(row),
-            share(row.macs, totals.get("macs")),
+            share(row.params, whole_params), macs_cell(row),
+            share(row.macs, whole_macs),
         ], COLUMNS))
     hidden = len(doc.get("layers") or []) - sum(len(r.layers) for r in table)
     out.append("─" * WIDTH)
