@@ -1,4 +1,9 @@
-"""PRM102: a compute budget, in MACs (counting.md, "Compute and memory")."""
+"""PRM102: a compute budget, in MACs (counting.md, "Compute and memory").
+
+When some layer's MACs are unknown, the total is a lower bound: over the
+budget it fails; under it, the rule cannot prove the budget holds and says
+so in a finding of its own, never a silent pass (docs/unknowns.md).
+"""
 
 from __future__ import annotations
 
@@ -16,9 +21,17 @@ def _check(model, ctx):
     if macs.total > limit:
         at_least = "at least " if macs.lower_bound else ""
         yield ctx.finding(
-            f"model does {at_least}{n(macs.total)} MACs ({n(macs.flops)} FLOPs) per input, over "
-            f"the budget of {n(limit)} (by {n(macs.total - limit)})",
+            f"model does {at_least}{n(macs.total)} MACs ({at_least}{n(macs.flops)} FLOPs) per input, "
+            f"over the budget of {n(limit)} (by {at_least}{n(macs.total - limit)})",
             macs=macs.total, limit=limit, lower_bound=macs.lower_bound)
+    elif macs.lower_bound:
+        name = next(iter(macs.unknown))
+        count = len(macs.unknown)
+        yield ctx.finding(
+            f"cannot prove the model is within the budget of {n(limit)} MACs: it does at least "
+            f"{n(macs.total)}, and the MACs of {count:,} layer{'' if count == 1 else 's'} are "
+            f"unknown (first: '{name}': {macs.unknown[name]})",
+            macs=macs.total, limit=limit, lower_bound=True, unproven=True)
 
 
 RULE = Rule(
@@ -29,8 +42,10 @@ RULE = Rule(
          "\"GFLOPS\" column and fvcore count them: convolutions, dense layers at every "
          "position, products of two activations (attention), recurrent layers times the "
          "sequence length; FLOPs are twice that. When some layer's MACs are unknown the total "
-         "is a lower bound, and the rule still fires if that lower bound is over the budget. "
-         "Unset by default, so the rule is off until configured."),
+         "is a lower bound: the rule fires if that lower bound is over the budget, and "
+         "otherwise fires with 'cannot prove the model is within the budget', because a gate "
+         "that cannot check must not pass. Unset by default, so the rule is off until "
+         "configured."),
     options=(Option("max-macs", int, None, "budget for the model's MACs per input"),),
     example="[tool.paramlint.rules.compute-budget]\nmax-macs = 2_000_000_000",
     check=_check,

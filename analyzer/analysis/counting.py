@@ -1,7 +1,11 @@
 """The arithmetic of counting.md: per-layer counts, sharing figures, totals.
 
 Pure functions of the IR. Every figure is an exact Python int, or ``None``
-when a shape it needs is unknown (never a guess).
+when a shape it needs is unknown (never a guess). A layer whose parameters
+a loader could not count (``attrs["params_unknown"]``: a module or op
+paramlint does not model, or one whose input it could not size) is listed
+in ``Counts.params_unknown``: the totals are then the known part, a lower
+bound, and say so (counting.md, "Unknown stays unknown").
 """
 
 from __future__ import annotations
@@ -77,6 +81,13 @@ class Counts:
     ties: list[SharedTensor]
     merged_constants: list[SharedTensor]
     unused: list[SharedTensor]
+    #: layer name -> why its parameters are unknown. When not empty, every
+    #: parameter total is the known part only: a lower bound.
+    params_unknown: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def params_complete(self) -> bool:
+        return not self.params_unknown
 
 
 def _known(dims) -> bool:
@@ -256,6 +267,8 @@ def count(model: Model) -> Counts:
         sharing_savings=savings_total,
         unused_params=sum(model.weights[n].elements for n in unused),
     )
-    result = Counts(layers, totals, shared(tied), shared(merged), shared(unused))
+    unknown = {layer.name: str(layer.attrs["params_unknown"]) for layer in model.layers
+               if layer.attrs and layer.attrs.get("params_unknown")}
+    result = Counts(layers, totals, shared(tied), shared(merged), shared(unused), unknown)
     model.__dict__["_counts"] = result
     return result

@@ -10,6 +10,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from .counting import Counts, Sharing, Totals
+from .coverage import coverage
 from .macs import compute as compute_macs
 from .memory import WHAT_IF, weight_bytes
 from .memory_doc import MemorySettings, build_memory
@@ -23,6 +24,11 @@ def _shape(shape) -> list | None:
 NULL_TOTALS = {f.name: None for f in fields(Totals)}
 NULL_TOTALS.update(macs=None, flops=None, macs_lower_bound=None, weight_bytes=None,
                    weight_bytes_at=None)
+#: The completeness flags (docs/unknowns.md): false when the figure beside
+#: it is the known part only, a lower bound.
+COMPLETE = ("params_complete", "trainable_complete", "non_trainable_complete", "macs_complete",
+            "weight_bytes_complete")
+NULL_TOTALS.update(dict.fromkeys(COMPLETE))
 #: asdict(Sharing) without its recursive copy (every field is an int or None).
 SHARING_FIELDS = tuple(f.name for f in fields(Sharing))
 
@@ -42,6 +48,7 @@ def build_document(model: Model, counts: Counts | None,
         "merged_constants": [],
         "unused_weights": [],
         "memory": None,
+        "partial": None,
     }
     if model.facts:  # what the file states about the whole model (GGUF's metadata)
         doc["facts"] = model.facts
@@ -52,6 +59,7 @@ def build_document(model: Model, counts: Counts | None,
     append = rows.append
     by_name = counts.layers if counts else {}
     macs = compute_macs(model).layers
+    unknown_params = counts.params_unknown if counts else {}
     # One dict per layer, built inline: this loop runs once per node of a
     # 50,000-node model, where a helper call or dataclasses.asdict per field
     # cost more than the dict itself.
@@ -69,6 +77,8 @@ def build_document(model: Model, counts: Counts | None,
         else:
             where = None
         s = c.sharing if c else None
+        if unknown_params and layer.name in unknown_params:
+            c = None  # its parameters are unknown: null, never the part that was counted
         append({
             "name": layer.name,
             "op": layer.op,
@@ -85,6 +95,11 @@ def build_document(model: Model, counts: Counts | None,
             "sharing": {k: getattr(s, k) for k in SHARING_FIELDS} if s else None,
             "location": where,
         })
+    if unknown_params:
+        for row in rows:
+            if row["name"] in unknown_params:
+                row["params_at_least"] = by_name[row["name"]].params
+    doc["partial"] = _partial(model, counts)
     if counts:
         doc["memory"] = build_memory(model, counts, weight_bytes(model, counts), memory)
         doc["ties"] = [_tensor(t) for t in counts.ties]
@@ -100,12 +115,30 @@ def _totals(model: Model, counts: Counts | None) -> dict[str, Any]:
     totals = asdict(counts.totals)
     macs = compute_macs(model)
     memory = weight_bytes(model, counts)
+    params_complete = counts.params_complete
     totals.update(
         macs=macs.total, flops=macs.flops, macs_lower_bound=macs.lower_bound,
         weight_bytes=memory["weight_bytes"],
         weight_bytes_at={label: memory[label] for label, _ in WHAT_IF},
+        params_complete=params_complete, trainable_complete=params_complete,
+        non_trainable_complete=params_complete, macs_complete=not macs.lower_bound,
+        weight_bytes_complete=params_complete,
     )
     return totals
+
+
+def _partial(model: Model, counts: Counts | None) -> dict[str, Any] | None:
+    """The layers that make a total partial, by figure; None when every total is exact."""
+    if counts is None:
+        return None
+    macs = compute_macs(model)
+    if counts.params_complete and not macs.lower_bound:
+        return None
+    return {
+        "params": list(counts.params_unknown),
+        "macs": list(macs.unknown),
+        "unmodelled": list(coverage(model).unmodelled),
+    }
 
 
 def _tensor(t) -> dict[str, Any]:

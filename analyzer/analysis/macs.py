@@ -46,7 +46,11 @@ domain's op)
 =====================  ======================================================  =========================================
 
 A layer with ``attrs["macs_unknown"]`` (a reason) has unknown MACs: a
-loader's custom or unknown layer whose computation it cannot tell.
+loader's custom or unknown layer whose computation it cannot tell. A layer
+with ``attrs["runs"]`` (``("loop", owner)`` in a Loop or Scan body,
+``("branch", owner)`` in an If branch) that does MACs has unknown MACs: once
+per iteration, or in a branch that may not run, its figure counted once
+would be neither exact nor a lower bound of the total.
 ``attrs["batch_first"]`` marks a recurrent input laid out ``[N, T, F]``
 (Keras).
 
@@ -133,6 +137,13 @@ def _custom_unknown(layer: Layer, model: Model) -> bool:
             and layer.source_op not in NO_MACS_CUSTOM)
 
 
+def _runs_reason(runs) -> str:
+    kind, owner = runs
+    if kind == "loop":
+        return f"it runs once per iteration of '{owner}', a count paramlint does not model"
+    return f"it is in a branch of If '{owner}', and which branch runs is decided at run time"
+
+
 def compute(model: Model) -> Macs:
     """MACs of every layer of ``model`` and their total. Cached on the model."""
     cached = model.__dict__.get("_macs")
@@ -157,6 +168,9 @@ def compute(model: Model) -> Macs:
                 layers[layer.name] = 0
             continue
         macs, why = fn(layer, model)
+        runs = layer.attrs.get("runs") if macs else None
+        if runs:  # a body's MACs counted once would be a wrong number, not a bound
+            macs, why = None, _runs_reason(runs)
         layers[layer.name] = macs
         if macs is None:
             unknown[layer.name] = why or "unknown"

@@ -94,13 +94,21 @@ class TensorInfo:
     shape: Shape | None
 
 
+#: ``Diagnostic.kind`` of an op, module or layer class paramlint does not
+#: model yet (PRM003): a gap of the tool, not of the file.
+UNMODELLED = "unmodelled"
+
+
 @dataclass
 class Diagnostic:
     """Something a loader could not determine but worked around.
 
-    ``kind`` is a loader fact, not a rule code: ``"unknown-layer"`` for an
-    op whose parameters or shape are unknown, ``"unknown-dim"`` for a
-    figure left out for want of a dimension.
+    ``kind`` is a loader fact, not a rule code: ``"unmodelled"``
+    (``UNMODELLED``) for an op, module or layer class paramlint does not
+    model, whose parameters, MACs and output size are unknown (PRM003);
+    ``"unknown-layer"`` for a layer whose figures the file does not
+    determine, ``"unknown-dim"`` for a figure left out for want of a
+    dimension (both PRM002).
     """
 
     kind: str

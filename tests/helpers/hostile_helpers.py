@@ -120,7 +120,19 @@ def document_problems(doc: dict) -> list[str]:
         problems.append(f"params > per_use_params: {t}")
     if t["trainable"] + t["non_trainable"] != t["params"]:
         problems.append(f"trainable + non_trainable != params: {t}")
-    layer_params = [layer.get("params") for layer in doc.get("layers", [])]
+    # A layer whose parameters are unknown (docs/unknowns.md) has params
+    # null and the part counted in params_at_least; the totals sum those.
+    unknown = set((doc.get("partial") or {}).get("params") or ())
+    if unknown and t.get("params_complete") is not False:
+        problems.append("layers with unknown params, yet params_complete is not false")
+    layer_params = []
+    for layer in doc.get("layers", []):
+        if layer.get("name") in unknown:
+            if layer.get("params") is not None:
+                problems.append(f"layer {layer.get('name')!r}: params unknown, yet not null")
+            layer_params.append(layer.get("params_at_least"))
+        else:
+            layer_params.append(layer.get("params"))
     if not all(type(p) is int and p >= 0 for p in layer_params):
         problems.append("a layer's params is not an int >= 0")
     elif sum(layer_params) != t["per_use_params"]:

@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 from paramlint.analysis.modules import Row, max_depth, rows
+from paramlint.formats.report import partial
 from .text import human
 from paramlint.ir import escape
 from paramlint.ir.model import format_shape
@@ -193,21 +194,30 @@ def _table(table: list[Row]) -> str:
             "<th>MACs</th></tr>" + "".join(body) + "</table>")
 
 
-def _cards(totals: dict[str, Any]) -> str:
-    at_least = "≥ " if totals.get("macs_lower_bound") else ""
+def known(value: Any, bound: str = "") -> str:
+    """A figure, "unknown" when it is not known, ``bound`` before a partial one."""
+    return "unknown" if value is None else bound + num(value)
+
+
+def _cards(doc: dict[str, Any]) -> str:
+    """The headline figures; a partial one reads "at least N" with the count
+    of layers it leaves out, an unknown one "unknown" (docs/unknowns.md)."""
+    totals = doc.get("totals") or {}
+    at_least = partial.at_least(doc, "macs")
+    bound = partial.at_least(doc, "params")
     what_if = totals.get("weight_bytes_at") or {}
     active = totals.get("active_params")
     per_token = f", {num(active)} active per token" if active not in (None, totals.get("params")) else ""
     cards = [
-        ("Parameters", num(totals.get("params")),
-         f"{num(totals.get('trainable'))} trainable{per_token}"),
+        ("Parameters", bound + num(totals.get("params")),
+         f"{bound}{num(totals.get('trainable'))} trainable{per_token}{partial.why(doc, 'params')}"),
         ("MACs", at_least + human(totals.get("macs")),
-         f"FLOPs {at_least}{human(totals.get('flops'))}"),
-        ("Weight memory", human(totals.get("weight_bytes"), "B"),
-         ", ".join(f"{esc(k)} {human(v, 'B')}" for k, v in what_if.items())),
-        ("Saved by sharing", num(totals.get("sharing_savings")),
-         f"{num(totals.get('unshared_params'))} unshared"),
-        ("Saved by ties", num(totals.get("tied_savings")),
+         f"FLOPs {at_least}{human(totals.get('flops'))}{partial.why(doc, 'macs')}"),
+        ("Weight memory", bound + human(totals.get("weight_bytes"), "B"),
+         ", ".join(f"{esc(k)} {bound}{human(v, 'B')}" for k, v in what_if.items())),
+        ("Saved by sharing", known(totals.get("sharing_savings"), bound),
+         f"{known(totals.get('unshared_params'), bound)} unshared"),
+        ("Saved by ties", known(totals.get("tied_savings"), bound),
          f"{num(totals.get('unused_params'))} unused"),
     ]
     return '<div class="cards">' + "".join(
@@ -225,8 +235,7 @@ def render_model(report: FileReport) -> str:
         parts.append(f'<p class="error">Could not be loaded: {esc(doc["error"])}</p>')
         parts += ["<h3>Findings</h3>", _findings(report)]
         return "\n".join(parts)
-    totals = doc.get("totals") or {}
-    parts += [_cards(totals), memory_section(doc),
+    parts += [_cards(doc), memory_section(doc),
               "<h3>Where the parameters and the MACs sit</h3>", where_chart(doc),
               "<h3>What sharing saves, per convolution (log scale)</h3>", sharing_chart(doc),
               f"<h3>Findings ({len(report.findings)})</h3>", _findings(report),

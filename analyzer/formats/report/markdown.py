@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from paramlint.analysis.modules import Row, max_depth, rows
+from paramlint.formats.report import partial
 from paramlint.ir import escape
 from paramlint.ir.model import format_shape
 from paramlint.lint.baseline import repo_path
@@ -113,16 +114,25 @@ def _findings(report: FileReport, per_rule: int | None = None) -> list[str]:
     return out
 
 
-def _compute(totals: dict[str, Any]) -> list[str]:
+def total(doc: dict[str, Any], key: str, value: Any = None) -> str:
+    """A total's cell: "at least N (K layers unknown)" when it is a lower
+    bound, "unknown" when it is not known (docs/unknowns.md)."""
+    value = (doc.get("totals") or {}).get(key) if value is None else value
+    if value is None:
+        return "unknown"
+    return f"{partial.at_least(doc, key)}{count(value)}{partial.why(doc, key)}"
+
+
+def _compute(doc: dict[str, Any]) -> list[str]:
+    totals = doc.get("totals") or {}
     if totals.get("macs") is None:
         return []
-    at_least = "≥ " if totals.get("macs_lower_bound") else ""
-    out = [f"| MACs | {at_least}{count(totals['macs'])} |",
-           f"| FLOPs | {at_least}{count(totals.get('flops'))} |"]
+    out = [f"| MACs | {total(doc, 'macs')} |",
+           f"| FLOPs | {total(doc, 'flops')} |"]
     if totals.get("weight_bytes") is not None:
-        out.append(f"| Weight bytes (as stored) | {count(totals['weight_bytes'])} |")
+        out.append(f"| Weight bytes (as stored) | {total(doc, 'weight_bytes')} |")
         for label, value in (totals.get("weight_bytes_at") or {}).items():
-            out.append(f"| Weight bytes at {cell(label)} | {count(value)} |")
+            out.append(f"| Weight bytes at {cell(label)} | {total(doc, 'weight_bytes', value)} |")
     return out
 
 
@@ -152,8 +162,8 @@ def render_one(report: FileReport, depth: int | None = None, show_all: bool = Fa
             if key == "active_params" and totals.get(key) == totals.get("params"):
                 continue  # only a mixture of experts makes it differ
             if key in totals:
-                lines.append(f"| {label} | {count(totals[key])} |")
-        lines += _compute(totals)
+                lines.append(f"| {label} | {total(doc, key)} |")
+        lines += _compute(doc)
     memory = memory_rows(doc)
     if memory:
         lines += ["", "| Memory | Bytes |", "| --- | ---: |"]

@@ -12,6 +12,7 @@ import click
 
 from paramlint.analysis.modules import Row, rows, shorten
 from paramlint.formats.findings import text as findings_text
+from paramlint.formats.report import partial
 from paramlint.ir import escape
 from paramlint.ir.model import format_shape
 from paramlint.lint.results import FileReport
@@ -86,20 +87,24 @@ def _header(columns) -> list[str]:
     return [click.style(_row([c[0] for c in columns], columns), bold=True), "─" * WIDTH]
 
 
-def compute_lines(totals: dict[str, Any]) -> list[str]:
-    """MACs, FLOPs and weight bytes, with their what-ifs."""
+def compute_lines(totals: dict[str, Any], doc: dict[str, Any] | None = None) -> list[str]:
+    """MACs, FLOPs and weight bytes, with their what-ifs; "at least" where partial."""
+    doc = doc if doc is not None else {"totals": totals}
     macs = totals.get("macs")
     if macs is None:
         return []
-    at_least = "at least " if totals.get("macs_lower_bound") else ""
+    at_least = partial.at_least(doc, "macs")
     out = [f"MACs: {at_least}{num(macs)} ({human(macs)})   "
-           f"FLOPs: {at_least}{num(totals.get('flops'))} ({human(totals.get('flops'))})"]
+           f"FLOPs: {at_least}{num(totals.get('flops'))} ({human(totals.get('flops'))})"
+           f"{partial.why(doc, 'macs')}"]
     stored = totals.get("weight_bytes")
     if stored is not None:
         what_if = totals.get("weight_bytes_at") or {}
-        out.append(f"Weight memory: {num(stored)} bytes ({human(stored, 'B')}) as stored")
+        bound = partial.at_least(doc, "weight_bytes")
+        out.append(f"Weight memory: {bound}{num(stored)} bytes ({human(stored, 'B')}) as stored"
+                   f"{partial.why(doc, 'weight_bytes')}")
         if what_if:
-            out.append("  at " + ", ".join(f"{k} {human(v, 'B')}" for k, v in what_if.items()))
+            out.append("  at " + ", ".join(f"{k} {bound}{human(v, 'B')}" for k, v in what_if.items()))
     return out
 
 
@@ -121,6 +126,17 @@ def fact_lines(facts: dict[str, Any]) -> list[str]:
     return out
 
 
+def total_cell(doc: dict[str, Any], key: str) -> str:
+    """A total as the report prints it: the figure, "at least N (K layers
+    unknown)" when it is a lower bound, "unknown" when it is not known."""
+    value = (doc.get("totals") or {}).get(key)
+    if value is None:
+        return "unknown"
+    if partial.is_partial(doc, key):
+        return f"at least {num(value)}{partial.why(doc, key)}"
+    return num(value)
+
+
 def render_model(report: FileReport, depth: int | None = None, show_all: bool = False) -> list[str]:
     doc = report.document
     title = f"{escape.name(doc.get('name'))}  ({escape.text(doc.get('path'))}, {doc.get('format')})"
@@ -134,12 +150,15 @@ def render_model(report: FileReport, depth: int | None = None, show_all: bool = 
         out.append(f"  modules rolled up to depth {depth}")
     totals = doc.get("totals") or {}
     table = rows(doc, depth, show_all)
+    # A share of a partial total is a share of a lower bound: not printed.
+    whole_params = None if partial.is_partial(doc, "params") else totals.get("params")
+    whole_macs = None if partial.is_partial(doc, "macs") else totals.get("macs")
     out.extend(_header(COLUMNS))
     for row in table:
         out.append(_row([
             escape.text(row.path), escape.text(row.op), format_shape(row.output_shape), num(row.params),
-            share(row.params, totals.get("params")), macs_cell(row),
-            share(row.macs, totals.get("macs")),
+            share(row.params, whole_params), macs_cell(row),
+            share(row.macs, whole_macs),
         ], COLUMNS))
     hidden = len(doc.get("layers") or []) - sum(len(r.layers) for r in table)
     out.append("─" * WIDTH)
@@ -164,8 +183,8 @@ def render_model(report: FileReport, depth: int | None = None, show_all: bool = 
     for label, key in TOTALS:
         if key == "active_params" and totals.get(key, totals.get("params")) == totals.get("params"):
             continue  # only a mixture of experts makes it differ
-        out.append(f"{label + ':':<{label_width + 1}} {num(totals.get(key)):>15}")
-    out.extend(compute_lines(totals))
+        out.append(f"{label + ':':<{label_width + 1}} {total_cell(doc, key):>15}")
+    out.extend(compute_lines(totals, doc))
     out.extend(fact_lines(doc.get("facts") or {}))
     for tie in doc.get("ties", []):
         readers = ", ".join(escape.name(r) for r in tie["layers"])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from paramlint.ir.model import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
+from paramlint.ir.model import UNMODELLED, Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
 from .claim import MODEL_CLASSES
 from .layers import CLASSES, Out, UnknownDim
 from .serialized import BATCH, _batch, _batchless, _dtype, _node, _refs, _spec
@@ -56,6 +56,8 @@ class _Builder:
         self.weights: dict[str, Weight] = {}
         self.shapes: dict[str, Any] = {}
         self.diagnostics: list[Diagnostic] = []
+        #: layer -> why its figures are unknown (its diagnostic's message)
+        self.unknown_why: dict[str, str] = {}
         self.names: dict[str, int] = {}
 
     def fail(self, message: str, name: str | None = None) -> LoadError:
@@ -232,21 +234,29 @@ class _Builder:
         source_op = f"ops.{cls}" if operation else cls
         if operation and cls not in CLASSES:
             if not recorded or _batch(recorded[0]) is None:
-                self.diag(f"Keras operation '{cls}' ('{lname}'): its output shape is unknown", lname)
+                self.diag(f"Keras operation '{cls}' ('{lname}') is not modelled by paramlint yet: its "
+                          f"output shape and MACs are unknown", lname, UNMODELLED)
         elif cls == "TimeDistributed":
             out = self._time_distributed(cfg, in_shapes, lname)
         elif cls in CLASSES:
             out = self._infer(cls, cfg, in_shapes, lname)
         else:
-            self.diag(f"unknown Keras layer class '{cls}' ('{lname}'): its parameters are not counted", lname)
+            self.diag(f"Keras layer class '{cls}' ('{lname}') is not modelled by paramlint yet: its "
+                      f"parameters and MACs are unknown", lname, UNMODELLED)
         if out is None:
             shapes = []  # what Keras recorded where the outputs are read (Keras 3)
             for shape in recorded or []:
                 if _batch(shape) is None:
                     break
                 shapes.append(_batch(shape))
-            out = Out(shapes or [None], [], {} if operation else {"macs_unknown": f"{cls} is not known to paramlint"},
-                      cls.lower())
+            why = f"{cls} is not known to paramlint"
+            # An operation holds no weights; a layer paramlint could not size
+            # has parameters nobody knows (counting.md, "Unknown stays unknown").
+            attrs = {"macs_unknown": why} if not operation else \
+                {} if shapes else {"macs_unknown": why}
+            if not operation:
+                attrs["params_unknown"] = self.unknown_why.get(lname, why)
+            out = Out(shapes or [None], [], attrs, cls.lower())
         else:
             out.shapes = [(BATCH, *s) for s in out.shapes]
         weight_names = []
@@ -300,8 +310,12 @@ class _Builder:
             cls, icfg = _spec(cfg.get("layer"))
         except ValueError:
             raise self.fail(f"TimeDistributed '{lname}' has no readable 'layer'", cfg.get("name")) from None
-        if cls not in CLASSES or not shapes or shapes[0] is None or len(shapes[0]) < 3:
-            self.diag(f"TimeDistributed '{lname}' wraps {cls!r}, which paramlint cannot size", lname)
+        if cls not in CLASSES:
+            self.diag(f"TimeDistributed '{lname}' wraps {cls!r}, which paramlint does not model yet: "
+                      f"its parameters and MACs are unknown", lname, UNMODELLED)
+            return None
+        if not shapes or shapes[0] is None or len(shapes[0]) < 3:
+            self.diag(f"TimeDistributed '{lname}' wraps {cls!r} on an input paramlint cannot size", lname)
             return None
         step = (BATCH, *shapes[0][2:])
         out = self._infer(cls, icfg, [step], lname)
@@ -311,6 +325,9 @@ class _Builder:
         out.shapes = [(t, *s) for s in out.shapes]
         return out
 
-    def diag(self, message: str, layer: str) -> None:
-        self.diagnostics.append(Diagnostic("unknown-layer", message, layer=layer,
+    def diag(self, message: str, layer: str, kind: str = "unknown-layer") -> None:
+        """``kind``: ``"unmodelled"`` for what paramlint does not model (PRM003),
+        else a size the file leaves open (PRM002)."""
+        self.unknown_why.setdefault(layer, message)
+        self.diagnostics.append(Diagnostic(kind, message, layer=layer,
                                            location=self.locate(layer.split("/")[-1].split("#")[0])))

@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from paramlint.ir.model import Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
+from paramlint.ir.model import UNMODELLED, Diagnostic, Layer, LoadError, Location, Model, TensorInfo, Weight
 from paramlint.support.gc_pause import cyclic_gc_paused
 
-from . import ops
+from . import coverage, ops
 from .constants import Constants
 from .derived import Derived
 from .graph import Flat, FlatNode, GraphError, flatten, set_shapes
@@ -148,16 +148,45 @@ class _Builder(WeightRoles, LayerMaker):
 
     # ---- input classification
 
+    def unmodelled(self, layer: Layer, fn: FlatNode, has_schema: bool) -> None:
+        """PRM003's diagnostic and the unknown figures of an op paramlint does
+        not model (coverage.py): never PRM002, which is the file's."""
+        what = coverage.gap(fn.domain, fn.op_type, has_schema)
+        if what is None:
+            return
+        name = f"op {layer.source_op}"
+        if what == "macs":
+            layer.attrs["macs_unknown"] = f"paramlint does not model the MACs of {name} yet"
+            self.diag(f"layer '{layer.name}': paramlint does not model the MACs of {name} yet: "
+                      f"they are unknown, and the model's MACs are a lower bound", layer.name, fn,
+                      UNMODELLED)
+            return
+        counted = sum(self.weights[w].elements for w in layer.weights if w in self.weights)
+        layer.attrs["params_unknown"] = f"{name} is not modelled by paramlint"
+        if "." not in layer.source_op:  # a default-domain op: macs.py would take it for 0
+            layer.attrs["macs_unknown"] = f"{name} is not modelled by paramlint"
+        shape = "" if layer.output_shape is not None else ", and its output shape is unknown"
+        self.diag(f"layer '{layer.name}' uses {name}, which paramlint does not model yet: its "
+                  f"parameters ({counted:,} counted from its constant inputs, maybe more in its "
+                  f"attributes) and MACs are unknown{shape}", layer.name, fn, UNMODELLED)
+
     def unknown_ops(self) -> None:
-        """Diagnostics for ops onnx has no schema for (their parameters are a guess)."""
+        """PRM003 diagnostics for ops paramlint does not model (coverage.py), and
+        how often each body node runs (``attrs["runs"]``: macs.py)."""
         from .lean import cpp
 
         get_schema = cpp().defs.get_schema
 
         schemas: dict[tuple[str, str], bool] = {}  # (op_type, domain) -> known
+        owners = coverage.owners(self.pairs)
         for layer, fn in self.pairs:
+            if fn.owner is not None:
+                runs = coverage.runs(fn.owner, owners)
+                if runs is not None:
+                    layer.attrs["runs"] = runs
             known = True
-            if fn.domain in ops.DEFAULT_DOMAINS or fn.domain in ("ai.onnx.ml", "com.microsoft"):
+            if fn.domain in ops.DEFAULT_DOMAINS or fn.domain in ("ai.onnx.ml", "com.microsoft") \
+                    or fn.domain in coverage.UNMODELLED_DOMAINS:
                 key = (fn.op_type, fn.domain)
                 known = schemas.get(key)
                 if known is None:
@@ -169,12 +198,7 @@ class _Builder(WeightRoles, LayerMaker):
                     schemas[key] = known
             else:
                 known = False
-            if not known:
-                what = "its parameters are taken from its constant inputs"
-                if layer.output_shape is None:
-                    what += " and its output shape is unknown"
-                self.diag(f"layer '{layer.name}' uses unknown op {layer.source_op}: {what}",
-                          layer.name, fn)
+            self.unmodelled(layer, fn, known)
             # An unknown output shape alone is not a finding (issue 9): it
             # matters only where it leaves a figure out, and counting (a
             # conv's sharing figures) and MACs say so at that layer.

@@ -13,7 +13,7 @@ from . import ops
 from .derived import QUANT_OPS
 from .graph import MAX_ELEMENTS, FlatNode
 from .modules import module_path
-from .shapes import elements
+from .shapes import elements, text
 
 #: A root read both as a trainable weight and as a buffer (an exporter that
 #: merged a zero bias with a zero running mean) is split in two Weights; the
@@ -208,6 +208,9 @@ class WeightRoles:
         for fn in self.flat.nodes:
             used.update(x for x in fn.inputs if x)
         used |= self.flat.graph_outputs
+        for _, body, rename in self.flat.graphs:  # what an If/Loop body returns is read by its owner
+            if rename is not None:
+                used.update(rename(text(o.name)) for o in body.output if o.name)
         candidates = list(self.flat.initializers)
         candidates += [o for fn in self.flat.nodes if fn.op_type == "Constant"
                        for o in fn.outputs if o]

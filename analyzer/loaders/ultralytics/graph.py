@@ -5,7 +5,9 @@ and each functional step of their ``forward`` (chunk, cat, add, matmul),
 one IR layer named as PyTorch names the module (``model.2.cv1.conv``), its
 weights named as in the module's ``state_dict`` (``model.2.cv1.conv.weight``).
 Shapes are channels first without the batch dimension, as paramlint's own
-YAML format has them.
+YAML format has them. A dimension is ``None`` when it is unknown (after a
+module paramlint does not model: docs/ultralytics.md, "Modules paramlint
+does not model"); every size computed from one is ``None`` too, never a guess.
 """
 
 from __future__ import annotations
@@ -15,6 +17,21 @@ from math import prod
 from paramlint.ir.model import Layer, Location, Weight
 
 Shape = tuple
+
+
+def mul(*dims):
+    """The product of sizes, or None when one of them is unknown."""
+    n = 1
+    for d in dims:
+        if d is None:
+            return None
+        n *= d
+    return n
+
+
+def _out(size, pad: int, span: int, stride: int):
+    """An output size of a window ``span`` at ``stride`` over ``size`` padded by ``pad``."""
+    return None if size is None else (size + 2 * pad - span) // stride + 1
 
 
 class Graph:
@@ -66,7 +83,7 @@ class Graph:
         if p is None:
             p = (d * (k - 1) + 1) // 2
         span = d * (k - 1) + 1
-        oh, ow = (h + 2 * p - span) // s + 1, (w + 2 * p - span) // s + 1
+        oh, ow = _out(h, p, span, s), _out(w, p, span, s)
         weights = [("weight", (c2, c1 // g, k, k), trainable)]
         if bias:
             weights.append(("bias", (c2,), trainable))
@@ -88,20 +105,27 @@ class Graph:
 
     def maxpool(self, name: str, x: str, k: int, s: int, p: int) -> str:
         c, h, w = self.shapes[x]
-        oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+        oh, ow = _out(h, p, k, s), _out(w, p, k, s)
         return self.add(name, "maxpool2d", "MaxPool2d", [x], (c, oh, ow), name,
                         attrs={"kernel": (k, k), "stride": (s, s), "padding": (p, p)})[0]
 
     def upsample(self, name: str, x: str, scale: int) -> str:
-        c, h, w = self.shapes[x]
-        return self.add(name, "upsample", "Upsample", [x], (c, h * scale, w * scale), name,
+        c, h, w = self.shapes[x] or (None, None, None)
+        return self.add(name, "upsample", "Upsample", [x], (c, mul(h, scale), mul(w, scale)), name,
                         attrs={"scale": (scale, scale), "mode": "nearest"})[0]
 
     # ---------------------------------------------------- functional steps
 
     def concat(self, name: str, xs: list[str], module: str, axis: int = 0) -> str:
-        first = list(self.shapes[xs[0]])
-        first[axis] = sum(self.shapes[x][axis] for x in xs)
+        shapes = [self.shapes[x] for x in xs]
+        if None in shapes:  # an input of unknown shape: the output's is unknown
+            return self.add(name, "concat", "cat", xs, None, module, attrs={"axis": axis})[0]
+        first = list(shapes[0])
+        for i in range(len(first)):  # an unknown size in any input is unknown in the output
+            if any(s[i] is None for s in shapes):
+                first[i] = None
+        parts = [s[axis] for s in shapes]
+        first[axis] = None if None in parts else sum(parts)
         return self.add(name, "concat", "cat", xs, tuple(first), module, attrs={"axis": axis})[0]
 
     def split(self, name: str, x: str, sizes: list[int], module: str, axis: int = 0) -> list[str]:
@@ -118,7 +142,8 @@ class Graph:
         return self.add(name, op, op, [a, b], self.shapes[a], module)[0]
 
     def reshape(self, name: str, x: str, shape: Shape, module: str) -> str:
-        assert prod(shape) == prod(self.shapes[x]), (name, shape, self.shapes[x])
+        if None not in shape and None not in self.shapes[x]:
+            assert prod(shape) == prod(self.shapes[x]), (name, shape, self.shapes[x])
         return self.add(name, "reshape", "view", [x], tuple(shape), module, attrs={"shape": tuple(shape)})[0]
 
     def transpose(self, name: str, x: str, perm: tuple[int, ...], module: str) -> str:
@@ -129,5 +154,5 @@ class Graph:
     def matmul(self, name: str, a: str, b: str, module: str) -> str:
         """A product of two activations ``[..., m, k] @ [..., k, n]`` (attention)."""
         sa, sb = self.shapes[a], self.shapes[b]
-        assert sa[-1] == sb[-2], (name, sa, sb)
+        assert sa[-1] == sb[-2] or None in (sa[-1], sb[-2]), (name, sa, sb)
         return self.add(name, "matmul", "matmul", [a, b], (*sa[:-1], sb[-1]), module)[0]

@@ -16,8 +16,9 @@ import os
 import re
 from typing import Any
 
-from paramlint.ir.model import Diagnostic, LoadError, Location, Model, TensorInfo
+from paramlint.ir.model import UNMODELLED, Diagnostic, LoadError, Location, Model, TensorInfo
 from . import modules as M
+from .channels import recorded
 from .claim import scale_from_name, unified_path
 from .graph import Graph
 from paramlint.loaders.yaml.source import Mark, MarkedMap, MarkedSeq, YamlError, load_marked, read_text
@@ -122,9 +123,15 @@ class _Builder:
         g.shapes["images"] = (channels, IMGSZ, IMGSZ)
         self.legacy = True
         outs: list[str] = []
+        #: the channels parse_model records per row (its ``ch``), the image's before row 0
+        self.ch: list[int | None] = [channels]
         for i, (row, mark) in enumerate(rows):
             g.location = Location(self.path, mark.line, mark.column)
             outs.append(self._row(i, row, mark, outs))
+            if i == 0:
+                self.ch = []
+            shape = g.shapes[outs[-1]]
+            self.ch.append(shape[0] if shape else None)
             if len(g.layers) > MAX_LAYERS:
                 raise self.fail(f"the model expands to more than {MAX_LAYERS:,} layers", mark)
         name = os.path.splitext(os.path.basename(self.path))[0]
@@ -168,6 +175,9 @@ class _Builder:
         name = m[3:] if m.startswith("nn.") else m
         n = max(round(n * self.depth), 1) if n > 1 else n  # depth gain, as parse_model
         try:
+            blocked = self._blocked(name, sources)
+            if blocked is not None:
+                return self._unknown(p, m, sources, row, f, args, because=blocked)
             return self._expand(p, name, m, sources, n, args, row)
         except YamlError:
             raise
@@ -208,7 +218,26 @@ class _Builder:
     def _channels(self, c2: Any) -> int:
         if isinstance(c2, bool) or not isinstance(c2, (int, float)) or c2 <= 0:
             raise ValueError(f"the output channels (args[0]) must be a positive number, got {_show(c2)}")
+        if c2 == self.nc:  # parse_model: "if c2 != nc (e.g., Classify() output)"
+            return c2
         return make_divisible(min(c2, self.max_channels) * self.width, 8)
+
+    def _scaled(self, c2: Any) -> int:
+        return make_divisible(min(c2, self.max_channels) * self.width, 8)
+
+    def _blocked(self, name: str, xs: list[str]) -> str | None:
+        """Why a module paramlint models cannot be built here: an input's
+        channels are unknown (it reads what an unmodelled module made), so
+        its parameters would be a guess. None when it can be built."""
+        if name in ("Concat", "Upsample", "Identity"):
+            return None  # no parameters; they carry an unknown size through as unknown
+        for x in xs:
+            shape = self.graph.shapes[x]
+            if shape is None or shape[0] is None:
+                producer = next((layer for layer in reversed(self.graph.layers) if x in layer.outputs), None)
+                where = f" ({producer.module or producer.name})" if producer is not None else ""
+                return f"its input channels are unknown: it reads{where} what a module paramlint does not model made"
+        return None
 
     def _expand(self, p: str, name: str, m: str, xs: list[str], n: int, args: list, row: MarkedSeq) -> str:
         g = self.graph
@@ -241,7 +270,7 @@ class _Builder:
         if name == "Detect":
             nc = args[0] if args else self.nc
             return M.detect(g, p, xs, nc, self.reg_max, self.end2end, self.legacy)
-        return self._unknown(p, m, xs, row)
+        return self._unknown(p, m, xs, row, row[0], args)
 
     @staticmethod
     def _repeat(p: str, n: int, x: str, make) -> str:
@@ -272,14 +301,27 @@ class _Builder:
             return M.c2psa(g, p, x, *a)
         raise AssertionError(name)
 
-    def _unknown(self, p: str, m: str, xs: list[str], row: MarkedSeq) -> str:
-        """Not counted, said as such; its output keeps its input's shape, as parse_model assumes."""
+    def _unknown(self, p: str, m: str, xs: list[str], row: MarkedSeq, f: Any = None, args: list | None = None,
+                 because: str | None = None) -> str:
+        """A module paramlint does not model, or one it cannot build here
+        (``because``): its parameters, MACs and output size are unknown,
+        never its input's. Its output channels are what parse_model records
+        (channels.py), so the rows after it are built with the c1
+        Ultralytics gives them; its spatial size is unknown."""
         g = self.graph
-        out = g.add(p, "unknown", m, xs, g.shapes[xs[0]], p, attrs={"args": _show(list(row[3])),
-                                                            "macs_unknown": f"module {m} is not known to paramlint"})[0]
-        self.diagnostics.append(Diagnostic(
-            "unknown-layer",
-            f"{p}: unknown Ultralytics module '{m}': its parameters are not counted, and its output is "
-            f"taken to have its input's shape, as Ultralytics assumes for modules it does not list",
-            layer=p, location=g.location))
+        name = m[3:] if m.startswith("nn.") else m
+        c2 = recorded(name, f, list(args or []), self.ch, self.nc, self._scaled)
+        why = because or f"module {m} is not modelled by paramlint"
+        shape = None if c2 is None else (c2, None, None)
+        out = g.add(p, "unknown", m, xs, shape, p, attrs={
+            "args": _show(list(row[3])), "macs_unknown": why, "params_unknown": why,
+            **({} if because else {"unmodelled": f"Ultralytics module {m}"})})[0]
+        if because is None:
+            channels = "its output channels are unknown" if c2 is None else \
+                f"its output has the {c2} channels Ultralytics records for it and an unknown size"
+            self.diagnostics.append(Diagnostic(
+                UNMODELLED,
+                f"{p}: Ultralytics module '{m}' is not modelled by paramlint yet: its parameters and "
+                f"MACs are unknown, and {channels}; every total that depends on it is partial",
+                layer=p, location=g.location))
         return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from math import gcd
 
-from .graph import Graph
+from .graph import Graph, mul
 
 
 def conv(g: Graph, p: str, x: str, c2: int, k: int = 1, s: int = 1, pad: int | None = None,
@@ -94,7 +94,7 @@ def attention(g: Graph, p: str, x: str, num_heads: int = 8, attn_ratio: float = 
     dim, h, w = g.shapes[x]
     head_dim = dim // num_heads
     key_dim = int(head_dim * attn_ratio)
-    n = h * w
+    n = mul(h, w)
     qkv = conv(g, f"{p}.qkv", x, dim + 2 * key_dim * num_heads, 1, act=False)
     heads = g.reshape(f"{p}.view", qkv, (num_heads, 2 * key_dim + head_dim, n), p)
     q, k, v = g.split(f"{p}.split", heads, [key_dim, key_dim, head_dim], p, axis=1)
@@ -162,8 +162,9 @@ def detect(g: Graph, p: str, xs: list[str], nc: int = 80, reg_max: int = 16, end
         results.append((box_name, boxes, classes))
     # Inference decodes the one-to-one head when there is one.
     box_name, boxes, classes = results[-1]
-    anchors = sum(g.shapes[b][1] * g.shapes[b][2] for b in boxes)
-    flat = [g.reshape(f"{p}.box_view{i}", b, (4 * reg_max, g.shapes[b][1] * g.shapes[b][2]), p)
+    sizes = [mul(g.shapes[b][1], g.shapes[b][2]) for b in boxes]
+    anchors = None if None in sizes else sum(sizes)
+    flat = [g.reshape(f"{p}.box_view{i}", b, (4 * reg_max, mul(g.shapes[b][1], g.shapes[b][2])), p)
             for i, b in enumerate(boxes)]
     box = g.concat(f"{p}.box_cat", flat, p, axis=1)
     if reg_max > 1:  # DFL: softmax over the bins, expectation by a fixed 1x1 conv
@@ -173,7 +174,7 @@ def detect(g: Graph, p: str, xs: list[str], nc: int = 80, reg_max: int = 16, end
         t = g.unary(f"{q}.softmax", "softmax", "softmax", t, q, {"axis": 0})
         t = g.conv2d(f"{q}.conv", t, 1, 1, trainable=False)
         box = g.reshape(f"{q}.out_view", t, (4, anchors), q)
-    cls = [g.reshape(f"{p}.cls_view{i}", c, (nc, g.shapes[c][1] * g.shapes[c][2]), p)
+    cls = [g.reshape(f"{p}.cls_view{i}", c, (nc, mul(g.shapes[c][1], g.shapes[c][2])), p)
            for i, c in enumerate(classes)]
     scores = g.unary(f"{p}.sigmoid", "sigmoid", "sigmoid", g.concat(f"{p}.cls_cat", cls, p, axis=1), p)
     return g.concat(f"{p}.out", [box, scores], p)

@@ -283,7 +283,7 @@ def test_local_function_is_inlined_as_owner_prefixed_layers(tmp_path):
 # ---- unknown ops and NHWC
 
 
-def test_unknown_custom_op_gets_a_diagnostic_and_counting_goes_on(tmp_path):
+def test_unknown_custom_op_is_unmodelled_and_counting_goes_on(tmp_path):
     b = ob.GraphBuilder("custom")
     x = b.input("x", [1, 3, 8, 8])
     y = ob.conv(b, x, 3, 4, 3, scope="/c")
@@ -297,10 +297,12 @@ def test_unknown_custom_op_gets_a_diagnostic_and_counting_goes_on(tmp_path):
     assert fancy.op == "fancything"
     assert fancy.output_shape is None
     assert fancy.weights == ["mystery.table"]
-    diags = [d for d in m.diagnostics if d.kind == "unknown-layer" and d.layer == "/fancy"]
+    diags = [d for d in m.diagnostics if d.kind == "unmodelled" and d.layer == "/fancy"]
     assert len(diags) == 1 and "com.example.FancyThing" in diags[0].message
     assert diags[0].location.node_index == 1
+    assert not [d for d in m.diagnostics if d.kind != "unmodelled"]
     assert _params(m, "/c/Conv") == 4 * 3 * 3 * 3 + 4
+    assert "params_unknown" in fancy.attrs  # its table is counted, its parameters not known
 
 
 def test_tf2onnx_nhwc_transpose_after_conv_is_marked_channels_last(tmp_path):
