@@ -8,8 +8,10 @@ temporary folder and reported under its repository path.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,46 @@ def diff_files(old: str, new: str, *, depth: int, options: dict[str, Any]) -> tu
     return [diff_reports(a, b, path=new if b else old, depth=depth)], run
 
 
+def _export_old_side(rev: str, changes, root: Path, tmp: Path, shown) -> dict[str, str]:
+    """Each old side's blob in a folder of its own under ``tmp`` (named by
+    its place in the list, so no path from git is ever joined), keeping the
+    file name the loaders claim by. The labels map each copy to its path
+    in the repository."""
+    from . import gitrev
+
+    labels: dict[str, str] = {}
+    for n, c in enumerate(changes):
+        if c.old and c.old_blob:
+            folder = tmp / str(n)
+            folder.mkdir(mode=0o700)
+            dest = folder / gitrev.safe_path(c.old).rsplit("/", 1)[-1]
+            gitrev.export_blob(c.old_blob, root, dest)
+            labels[os.path.normpath(str(dest))] = shown(c.old)
+    return labels
+
+
+@contextlib.contextmanager
+def _removed_on_sigterm(tmp: Path):
+    """SIGTERM (what a CI timeout sends) removes ``tmp`` and then ends the
+    process by that signal, as SIGINT's KeyboardInterrupt does through the
+    ``finally`` that removes it. Only the main thread can set a handler;
+    elsewhere the default stays."""
+    def on_term(signum, frame):
+        shutil.rmtree(tmp, ignore_errors=True)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def diff_base(rev: str, paths: list[str], *, depth: int, options: dict[str, Any]
               ) -> tuple[list[ModelDiff], Run | None]:
     """``paramlint diff --base REV [PATH...]``: every changed model file."""
@@ -55,15 +97,11 @@ def diff_base(rev: str, paths: list[str], *, depth: int, options: dict[str, Any]
     new_paths = [shown(c.new) for c in changes if c.new]
     tmp = Path(tempfile.mkdtemp(prefix="paramlint-diff-"))
     try:
-        labels: dict[str, str] = {}
-        for c in changes:
-            if c.old:
-                dest = tmp / c.old
-                gitrev.export_blob(rev, c.old, root, dest)
-                labels[os.path.normpath(str(dest))] = shown(c.old)
-        new_run = analyze_paths(new_paths, **options) if new_paths else None
-        old_run = (analyze_paths(list(labels), **{**options, "no_cache": True}, labels=labels)
-                   if labels else None)
+        with _removed_on_sigterm(tmp):
+            labels = _export_old_side(rev, changes, root, tmp, shown)
+            new_run = analyze_paths(new_paths, **options) if new_paths else None
+            old_run = (analyze_paths(list(labels), **{**options, "no_cache": True}, labels=labels)
+                       if labels else None)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     new_found = _reports(new_run) if new_run else {}

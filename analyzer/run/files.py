@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Iterable
 
+from paramlint.ir.escape import text
 from paramlint.loaders import suffixes
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules",
@@ -18,18 +19,28 @@ def _virtualenv(folder: str) -> bool:
     return os.path.isfile(os.path.join(folder, "pyvenv.cfg"))
 
 
-def collect(paths: Iterable[str], excluded: Callable[[str], bool] = lambda path: False) -> list[str]:
+class OutsideProject(ValueError):
+    """A folder inside the project that a symlink takes out of it."""
+
+
+def collect(paths: Iterable[str], excluded: Callable[[str], bool] = lambda path: False,
+            project: str | None = None) -> list[str]:
     """Files to analyse, in a stable order, each once.
 
     A file named explicitly is read whatever its extension (an unknown one
     becomes a load error), as flake8 does; inside folders only known
     extensions are picked up. ``excluded`` applies to both, because
-    pre-commit names every changed file.
+    pre-commit names every changed file. A folder inside ``project`` (the
+    configuration's folder) must stay inside it once symlinks are resolved
+    (``OutsideProject`` otherwise): ``models -> /`` committed in a pull
+    request would have the walk read the machine.
     """
     known = suffixes()
     out: dict[str, None] = {}
     for path in paths:
         if os.path.isdir(path):
+            if project is not None:
+                check_inside(path, project)
             inside = _inside(path)
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS
@@ -42,6 +53,22 @@ def collect(paths: Iterable[str], excluded: Callable[[str], bool] = lambda path:
         elif not excluded(path):
             out[os.path.normpath(path)] = None
     return list(out)
+
+
+def _under(path: str, top: str) -> bool:
+    return path == top or path.startswith(top if top.endswith(os.sep) else top + os.sep)
+
+
+def check_inside(folder: str, project: str) -> None:
+    """``OutsideProject`` if ``folder``, named inside ``project``, leaves it
+    through a symlink (the folder itself or any component above it). A
+    folder named outside the project (an absolute path typed by the user)
+    is the user's choice and is walked."""
+    if not _under(os.path.abspath(folder), os.path.abspath(project)):
+        return
+    if not _under(os.path.realpath(folder), os.path.realpath(project)):
+        raise OutsideProject(f"{text(folder)}: a symlink takes this folder out of the project "
+                             f"({text(os.path.realpath(folder))}); not walked")
 
 
 def _inside(folder: str) -> Callable[[str], bool]:

@@ -34,17 +34,31 @@ class Run:
 
 
 def _collect(paths: list[str], config) -> list[str]:
+    from paramlint.lint.config_errors import ConfigError
     from paramlint.lint.config_paths import excluded
-    from .files import collect
+    from .files import OutsideProject, collect
 
-    return collect(paths, lambda path: excluded(path, config))
+    try:
+        return collect(paths, lambda path: excluded(path, config), project=str(config.base))
+    except OutsideProject as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _default_paths(config, cwd: Path) -> list[str]:
     if not config.paths:
         return ["."]
+    from paramlint.ir.escape import text
+    from paramlint.lint.config_errors import ConfigError
+
+    where = f"{text(config.source)}: " if config.source is not None else ""
     out = []
     for p in config.paths:
+        # Inside the configuration's folder: a committed configuration
+        # naming "/" or "../.." would have CI read the machine.
+        parts = Path(p).parts
+        if os.path.isabs(p) or ".." in parts:
+            raise ConfigError(f"{where}paths: {text(p)!r} is outside the configuration's folder "
+                              "(absolute, or with '..'); name folders inside it")
         full = os.path.normpath(os.path.join(config.base, p))
         rel = os.path.relpath(full, cwd)
         out.append(full if rel.startswith("..") else rel)

@@ -273,3 +273,62 @@ def test_the_cache_never_hashes_a_fifo(tmp_path):
     os.mkfifo(tmp_path / "pipe.onnx")
     with pytest.raises(OSError, match="not a regular file"):
         file_digest(tmp_path / "pipe.onnx", 0)
+
+
+# -- symlinked and outside folders (issue 23) ---------------------------------
+
+def _linked_models(tmp_path: Path) -> Path:
+    """A repository whose ``models`` is a committed symlink to a folder
+    outside it holding a secret that reads as a model."""
+    outside = tmp_path / "home"
+    outside.mkdir()
+    (outside / "key.yaml").write_text(f"input: [1]\nlayers:\n  - {{type: dense, units: 4}}\n"
+                                      f"  - {{type: {SECRET}}}\n")
+    tree = tmp_path / "repo"
+    tree.mkdir()
+    (tree / "pyproject.toml").write_text("[tool.paramlint]\n")
+    (tree / "models").symlink_to(outside)
+    return tree
+
+
+@pytest.mark.parametrize("named", ["models", "models/", "./models"])
+def test_a_symlinked_top_folder_out_of_the_project_is_not_walked(tmp_path, named):
+    tree = _linked_models(tmp_path)
+    proc = paramlint("check", "--no-cache", named, cwd=tree)
+    assert SECRET not in proc.stdout + proc.stderr
+    assert proc.returncode == 2 and "out of the project" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+def test_configured_paths_through_a_symlink_out_of_the_project_are_not_walked(tmp_path):
+    tree = _linked_models(tmp_path)
+    (tree / "pyproject.toml").write_text('[tool.paramlint]\npaths = ["models"]\n')
+    proc = paramlint("check", "--no-cache", cwd=tree)
+    assert SECRET not in proc.stdout + proc.stderr
+    assert proc.returncode == 2 and "out of the project" in proc.stderr
+
+
+@pytest.mark.parametrize("configured", ["/", "..", "models/../..", "../home"])
+def test_configured_paths_outside_the_configurations_folder_are_refused(tmp_path, configured):
+    tree = _linked_models(tmp_path)
+    (tree / "pyproject.toml").write_text(f'[tool.paramlint]\npaths = ["{configured}"]\n')
+    proc = paramlint("check", "--no-cache", cwd=tree)
+    assert SECRET not in proc.stdout + proc.stderr
+    assert proc.returncode == 2 and "outside the configuration's folder" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_folder_named_outside_the_project_is_the_users_choice_and_walked(tmp_path):
+    tree = _linked_models(tmp_path)
+    proc = paramlint("check", "--no-cache", tmp_path / "home", cwd=tree)
+    assert proc.returncode == 1 and "key.yaml" in proc.stdout  # read, a load error
+
+
+def test_a_symlinked_folder_that_stays_inside_the_project_is_walked(tmp_path):
+    tree = tmp_path / "repo"
+    (tree / "real").mkdir(parents=True)
+    shutil.copy(FIXTURES / "lenet5.yaml", tree / "real" / "lenet5.yaml")
+    (tree / "models").symlink_to("real")
+    proc = paramlint("check", "--no-cache", "-f", "json", "models", cwd=tree)
+    assert proc.returncode == 1, proc.stderr  # lenet5's own findings
+    assert [m["path"] for m in json.loads(proc.stdout)["models"]] == [os.path.join("models", "lenet5.yaml")]
