@@ -88,7 +88,7 @@ def _html(reports) -> str:
 def test_html_report_is_one_self_contained_file_with_inline_charts():
     text = _report("--format", "html", FIXTURES / "resnet18.onnx", FIXTURES / "alexnet.yaml")
     assert text.lstrip().startswith("<!DOCTYPE html>") and text.count("<html") == 1
-    assert text.count("<svg") == 4  # where params/MACs sit, and sharing, for each model
+    assert text.count("<svg") == 6  # memory, where params/MACs sit, and sharing, for each model
     # loads nothing: no URL, no external script, style sheet, image or font
     assert not re.search(r"https?:|//[a-z0-9]", text, re.I)
     assert not re.search(r"\b(src|href)\s*=", text, re.I)

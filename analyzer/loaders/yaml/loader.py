@@ -17,7 +17,9 @@ from .fields import Ctx, check_fields, did_you_mean, is_int, show
 from .attention import apply_window_pattern
 from .layers import BLOCK_FIELDS, COMMON_FIELDS
 from .share import borrowed
-from .source import Mark, MarkedMap, MarkedSeq, YamlError, from_plain, load_marked, read_text
+from .plain import from_plain
+from .layer_count import count_layers
+from .source import Mark, MarkedMap, MarkedSeq, YamlError, load_marked, read_text
 from .types import FORMAT2_ONLY, TYPE_NAMES, TYPES, VERSIONS
 
 #: The newest format version this loader reads (it reads every one in VERSIONS).
@@ -291,7 +293,7 @@ class _Builder:
         if not isinstance(tied, bool):
             raise _error(f"{label}: field 'share_repeats' must be true or false, got {show(tied)}",
                          item.mark_of("share_repeats"))
-        size = _count(layers) * repeat
+        size = count_layers(layers) * repeat
         if size > self.budget:
             raise _error(f"{label}: expands to {size:,} layers; paramlint refuses files of more than "
                          f"{MAX_LAYERS:,} layers", item.mark_of("repeat"))
@@ -391,18 +393,6 @@ class _Builder:
                 lent = borrowed(ctx, twin, op, roles, ctx.spec.mark, repeat=True)
                 return (twin, lent) if twin.weights else (None, {})
         return None, {}
-
-
-def _count(items: list) -> int:
-    """Layers a list expands to (blocks times their repeats), leniently."""
-    total = 0
-    for item in items:
-        if isinstance(item, dict) and item.get("type") == "block" and isinstance(item.get("layers"), list):
-            repeat = item.get("repeat", 1)
-            total += _count(item["layers"]) * (repeat if is_int(repeat) and repeat > 0 else 1)
-        else:
-            total += 1
-    return total
 
 
 __all__ = ["build", "load", "FORMAT_VERSION", "MAX_LAYERS"]

@@ -379,25 +379,3 @@ def _merge_sources(node: _Node, budget: _Budget) -> list[MarkedMap]:
 def load_marked(text: str) -> Any:
     """Parse ``text`` into marked plain data (see the module docstring)."""
     return _expand(compose(text), _Budget(MAX_NODES))
-
-
-def from_plain(value: Any, mark: Mark) -> Any:
-    """Plain data as a composed document, every node at ``mark``.
-
-    For documents another loader writes (a Hugging Face config.json read
-    into format 2 layers): the format 2 builder then checks and sizes them
-    exactly as it does a file, and its errors point at ``mark``.
-    """
-    if isinstance(value, dict):
-        out = MarkedMap(mark)
-        for key, item in value.items():
-            out[key] = from_plain(item, mark)
-            out.key_marks[key] = out.value_marks[key] = mark
-        return out
-    if isinstance(value, (list, tuple)):
-        seq = MarkedSeq(mark)
-        for item in value:
-            seq.append(from_plain(item, mark))
-            seq.item_marks.append(mark)
-        return seq
-    return value
