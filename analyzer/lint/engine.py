@@ -59,7 +59,10 @@ def identify(path: str) -> loaders.Loader:
     if not loaders.candidates(path):
         raise LoadError(f"no loader for files ending in {os.path.splitext(path)[1] or '(none)'!r}"
                         f" (paramlint reads {', '.join(loaders.suffixes())})", Location(path))
-    loader = loaders.claim(path, loaders.read_head(path, loaders.HEAD_BYTES))
+    head = loaders.read_head(path, loaders.HEAD_BYTES)
+    if loaders.is_lfs_pointer(head):
+        raise LoadError(loaders.LFS_POINTER_MESSAGE, Location(path))
+    loader = loaders.claim(path, head)
     if loader is None:
         raise NotAModel(path)
     return loader

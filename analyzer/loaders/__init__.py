@@ -175,3 +175,16 @@ def read_head(path: str, size: int) -> bytes:
         raise LoadError(f"cannot read the file: {exc.strerror or exc}", Location(path)) from None
     finally:
         os.close(fd)
+
+
+#: The first line of a Git LFS pointer file (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md).
+LFS_SIGNATURE = b"version https://git-lfs.github.com/spec/v1"
+LFS_POINTER_MESSAGE = ("is a Git LFS pointer, not the model file: fetch the real file with `git lfs pull`"
+                       " (in GitHub Actions, `lfs: true` on actions/checkout)")
+
+
+def is_lfs_pointer(head: bytes) -> bool:
+    """A Git LFS pointer stands in for a model of any format (``actions/checkout``
+    without ``lfs: true`` gives one): it is reported, never skipped or parsed as
+    the format its name says."""
+    return head.startswith(LFS_SIGNATURE)
