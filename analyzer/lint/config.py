@@ -97,7 +97,7 @@ def _has_tool_table(path: Path) -> bool:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return False
-        return re.search(r"^\s*\[\s*tool\s*\.\s*paramlint\s*[\].]", text, re.M) is not None
+        return re.search(r"^\s*\[+\s*tool\s*\.\s*paramlint\b", text, re.M) is not None
     tool = data.get("tool")
     return isinstance(tool, dict) and "paramlint" in tool
 

@@ -212,3 +212,32 @@ def test_exclude_matches_relative_paths_and_folder_names(tmp_path):
     assert excluded(tmp_path / "zoo" / "legacy" / "a.yaml", config)
     assert excluded(tmp_path / "build" / "x.yaml", config)
     assert not excluded(tmp_path / "models" / "x.yaml", config)
+
+
+@pytest.mark.parametrize("header", ["[tool.paramlint", "[tool.paramlint.rules.dense-on-large-spatial",
+                                    "[[tool.paramlint"])
+def test_a_broken_paramlint_header_in_pyproject_is_reported_not_ignored(tmp_path, header):
+    """``[tool.paramlint`` without its bracket made the whole pyproject.toml
+    invalid TOML and the run silently used the defaults (issue 22)."""
+    write(tmp_path / "pyproject.toml", f'[project]\nname = "x"\n\n{header}\nselect = ["PRM"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, tmp_path)
+    message = str(caught.value)
+    assert "pyproject.toml" in message and "invalid TOML" in message and "line 4" in message
+
+
+def test_a_broken_pyproject_without_our_table_is_none_of_our_business(tmp_path):
+    write(tmp_path / "pyproject.toml", '[project\nname = "x"\n')
+    assert load_config(None, tmp_path).source is None
+
+
+def test_the_cli_exits_2_on_a_broken_paramlint_header(tmp_path):
+    import subprocess
+    import sys
+
+    write(tmp_path / "pyproject.toml", '[tool.paramlint\nselect = ["PRM"]\n')
+    write(tmp_path / "m.yaml", "input: [4]\nlayers:\n  - {type: dense, units: 2}\n")
+    proc = subprocess.run([sys.executable, "-m", "paramlint", "check", "m.yaml"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "pyproject.toml" in proc.stderr and "line 1" in proc.stderr and "Traceback" not in proc.stderr
