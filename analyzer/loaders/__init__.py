@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
@@ -188,3 +189,15 @@ def is_lfs_pointer(head: bytes) -> bool:
     without ``lfs: true`` gives one): it is reported, never skipped or parsed as
     the format its name says."""
     return head.startswith(LFS_SIGNATURE)
+
+
+#: A key at column 0 (``name:``, ``"layers":``), whatever it is.
+_ANY_TOP_KEY = re.compile(rb"""^["']?[^\s#%\-"'{\[][^\n:]*["']?[ \t]*:(?:[ \t\r]|$)""", re.M)
+
+
+def keys_not_reached(head: bytes) -> bool:
+    """A full head with no top-level key at all: the file opens with more than
+    ``HEAD_BYTES`` of comments, blank lines or one long value, so a YAML claim
+    must read on to its first key (250 comment lines above a model made it
+    "not a model", exit 0: issue 22)."""
+    return len(head) >= HEAD_BYTES and _ANY_TOP_KEY.search(head) is None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 
-from paramlint.loaders import HEAD_BYTES
+from paramlint.loaders import HEAD_BYTES, keys_not_reached
 
 SCAN_LIMIT = 10 * 1024 * 1024
 _TOP_KEY = re.compile(rb"""^(["']?)(backbone|head)\1[ \t]*:(?:[ \t\r]|$)""", re.M)
@@ -24,7 +24,7 @@ def _keys(text: bytes) -> set[bytes]:
 def claims(path: str, head: bytes) -> bool:
     """Claim ``path`` when ``backbone`` and ``head`` are among its top-level keys."""
     keys = _keys(head)
-    if len(keys) == 2 or not keys or len(head) < HEAD_BYTES:
+    if len(keys) == 2 or len(head) < HEAD_BYTES or (not keys and not keys_not_reached(head)):
         return len(keys) == 2
     try:  # a long backbone pushed 'head' past the first bytes
         with open(path, "rb") as handle:

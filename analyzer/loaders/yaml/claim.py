@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from paramlint.loaders import HEAD_BYTES
+from paramlint.loaders import HEAD_BYTES, keys_not_reached
 
 #: Read at most this much of a file while looking for its top-level keys;
 #: the YAML loader refuses larger files anyway.
@@ -87,7 +87,7 @@ def claims(path: str, head: bytes) -> bool:
     (an architecture whose ``input`` follows thousands of layer lines).
     """
     keys = keys_in(head)
-    if says_architecture(keys) or len(head) < HEAD_BYTES or not keys:
+    if says_architecture(keys) or len(head) < HEAD_BYTES or (not keys and not keys_not_reached(head)):
         return says_architecture(keys)
     try:
         with open(path, "rb") as handle:
